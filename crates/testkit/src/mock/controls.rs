@@ -1,0 +1,99 @@
+//! Per-request `x-mock-*` control headers (with server-wide defaults).
+
+use std::time::Duration;
+
+use http::HeaderMap;
+
+/// An injected failure (`x-mock-fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// `status:NNN`: that status with an OpenAI error body.
+    Status(u16),
+    /// `429` / `429:SECS`: rate limited, `Retry-After: SECS`.
+    RateLimit(u64),
+    /// Close the connection without a response.
+    ResetBeforeHeaders,
+    /// Head and two frames, then abort.
+    ResetMidStream,
+    /// Head and one frame, then nothing.
+    Stall,
+    /// Never answer.
+    StallBeforeHeaders,
+    /// 200 with a truncated JSON body.
+    MalformedJson,
+}
+
+impl Fault {
+    fn parse(value: &str) -> Result<Fault, String> {
+        let value = value.trim();
+        let bad = || format!("invalid x-mock-fault: {value:?}");
+        Ok(match value {
+            "reset-before-headers" => Fault::ResetBeforeHeaders,
+            "reset-mid-stream" => Fault::ResetMidStream,
+            "stall" => Fault::Stall,
+            "stall-before-headers" => Fault::StallBeforeHeaders,
+            "malformed-json" => Fault::MalformedJson,
+            "429" => Fault::RateLimit(1),
+            _ => {
+                if let Some(secs) = value.strip_prefix("429:") {
+                    Fault::RateLimit(secs.trim().parse().map_err(|_| bad())?)
+                } else if let Some(code) = value.strip_prefix("status:") {
+                    Fault::Status(parse_status(code).ok_or_else(bad)?)
+                } else {
+                    return Err(bad());
+                }
+            }
+        })
+    }
+}
+
+/// The controls in effect for one request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Controls {
+    pub(crate) fixture: Option<String>,
+    pub(crate) status: Option<u16>,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) chunk_delay: Option<Duration>,
+    pub(crate) chunks: Option<usize>,
+    pub(crate) text: Option<String>,
+    pub(crate) fault: Option<Fault>,
+}
+
+impl Controls {
+    /// Read the controls from `headers`, falling back to `defaults` (lowercase names).
+    /// An unparsable value is an error message for a 400 answer.
+    pub(crate) fn parse(headers: &HeaderMap, defaults: &[(String, String)]) -> Result<Self, String> {
+        let get = |name: &str| -> Option<String> {
+            match headers.get(name) {
+                Some(v) => Some(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                None => defaults
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone()),
+            }
+        };
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            get(name)
+                .map(|v| v.trim().parse::<u64>().map_err(|_| format!("invalid {name}: {v:?}")))
+                .transpose()
+        };
+        let status = match get("x-mock-status") {
+            Some(v) => Some(parse_status(&v).ok_or_else(|| format!("invalid x-mock-status: {v:?}"))?),
+            None => None,
+        };
+        Ok(Self {
+            fixture: get("x-mock-fixture"),
+            status,
+            delay: number("x-mock-delay-ms")?.map(Duration::from_millis),
+            chunk_delay: number("x-mock-chunk-delay-ms")?.map(Duration::from_millis),
+            chunks: number("x-mock-chunks")?.map(|n| n.min(100_000) as usize),
+            text: get("x-mock-text"),
+            fault: get("x-mock-fault").map(|v| Fault::parse(&v)).transpose()?,
+        })
+    }
+}
+
+/// A final status code (200..=599).
+fn parse_status(s: &str) -> Option<u16> {
+    s.trim().parse::<u16>().ok().filter(|c| (200..=599).contains(c))
+}
