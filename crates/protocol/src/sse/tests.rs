@@ -27,7 +27,7 @@ fn table_of_terminators() {
         (b"data: x\n\r\ndata: y", &[b"data: x\n\r\n"], Some(b"data: y")),
         (b"event: e\ndata: x\n\n", &[b"event: e\ndata: x\n\n"], None),
         (b"data: x\n", &[], Some(b"data: x\n")),
-        (b"\n\n", &[b"\n"], Some(b"\n")),
+        (b"\n\n", &[b"\n\n"], None),
     ];
     for (input, want, leftover) in cases {
         let (events, rest) = split_all(&[input]);
