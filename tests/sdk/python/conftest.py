@@ -1,296 +1,27 @@
-"""Session harness for the OpenAI Python SDK end-to-end tests.
-
-Starts one llmux-mock (fake OpenAI upstream) and two llmux gateways in front of it:
-
-* ``gateway``: configured only through ``LLMUX_ENDPOINT_MOCK_*`` environment variables,
-  with an upstream key (``UPSTREAM_KEY``) that must replace the client's own key.
-* ``config_gateway``: configured through a YAML file declaring the virtual models
-  ``coder`` (parameter profile) and ``plain`` (alias).
-
-Binaries come from ``target/debug`` (override with ``LLMUX_BIN`` / ``LLMUX_MOCK_BIN``).
-A missing binary is a test failure, never a skip.
-"""
+"""Session fixtures for the OpenAI Python SDK end-to-end tests (see sdk_harness.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import openai
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = REPO_ROOT / "tests" / "fixtures" / "providers"
-
-# The key the SDK sends to llmux. It must never reach the upstream.
-CLIENT_KEY = "sk-client-key-must-not-leak-0f3c"
-# The key llmux itself sends upstream (LLMUX_ENDPOINT_MOCK_KEY).
-UPSTREAM_KEY = "sk-upstream-secret"
-
-STARTUP_TIMEOUT_S = 20.0
-STOP_TIMEOUT_S = 10.0
-CLIENT_TIMEOUT_S = 30.0
-
-BUILD_HINT = "run `cargo build --workspace` in the repo root first (or set {var} to the binary's path)"
-
-# Every process started by this harness, for cleanup and for log dumps on failure.
-_STARTED: list["Proc"] = []
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    stderr_path: Path
-    stdout_path: Path | None = None
-    stdout_lines: list[str] = field(default_factory=list)
-
-    def stderr_text(self, max_chars: int = 8000) -> str:
-        try:
-            text = self.stderr_path.read_text(errors="replace")
-        except OSError as e:  # pragma: no cover - diagnostics only
-            return f"<cannot read {self.stderr_path}: {e}>"
-        return text[-max_chars:]
-
-    def stop(self) -> None:
-        """SIGTERM by PID, then SIGKILL if it does not exit in time."""
-        p = self.popen
-        if p.poll() is not None:
-            return
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=STOP_TIMEOUT_S)
-
-
-@dataclass
-class Gateway:
-    """A running llmux instance."""
-
-    proc: Proc
-    port: int
-    admin_port: int
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/v1"
-
-    @property
-    def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
-
-
-@dataclass
-class Mock:
-    """The running llmux-mock upstream."""
-
-    proc: Proc
-    origin: str  # e.g. http://127.0.0.1:4321
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/v1"
-
-    def requests(self) -> list[dict[str, Any]]:
-        """Everything the mock received so far (GET /_mock/requests)."""
-        with urllib.request.urlopen(f"{self.origin}/_mock/requests", timeout=10) as resp:
-            return json.loads(resp.read().decode("utf-8"))
-
-    def clear(self) -> None:
-        req = urllib.request.Request(f"{self.origin}/_mock/requests", method="DELETE")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            resp.read()
-
-    def find_request(self, marker: str, path_suffix: str | None = None) -> dict[str, Any]:
-        """The single recorded upstream request whose body contains ``marker``."""
-        found = [
-            r
-            for r in self.requests()
-            if marker in (r.get("body") or "") and (path_suffix is None or r.get("path", "").endswith(path_suffix))
-        ]
-        assert len(found) == 1, f"expected exactly one upstream request containing {marker!r}, got {len(found)}"
-        return found[0]
-
-
-def header_values(recorded: dict[str, Any], name: str) -> list[str]:
-    """Values of header ``name`` (case-insensitive) in a recorded mock request."""
-    return [v for (k, v) in recorded.get("headers", []) if k.lower() == name.lower()]
-
-
-# ---------------------------------------------------------------------------------------------
-# process helpers
-
-
-def _binary(env_var: str, default: Path) -> Path:
-    path = Path(os.environ.get(env_var) or default)
-    if not path.is_file() or not os.access(path, os.X_OK):
-        pytest.fail(
-            f"{path} is missing or not executable: " + BUILD_HINT.format(var=env_var),
-            pytrace=False,
-        )
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        # Nothing from the caller's shell may add providers or redirect the SDK.
-        if not k.startswith("LLMUX_ENDPOINT_") and not k.startswith("OPENAI_")
-    }
-    env.setdefault("RUST_BACKTRACE", "1")
-    env.update(extra)
-    return env
-
-
-def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path, capture_stdout: bool) -> Proc:
-    stderr_path = log_dir / f"{name}.stderr.log"
-    stdout_path = log_dir / f"{name}.stdout.log"
-    stderr_f = open(stderr_path, "wb")
-    stdout_target: Any = subprocess.PIPE if capture_stdout else open(stdout_path, "wb")
-    popen = subprocess.Popen(
-        argv,
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=stdout_target,
-        stderr=stderr_f,
-    )
-    stderr_f.close()
-    if not capture_stdout:
-        stdout_target.close()
-    proc = Proc(name=name, popen=popen, stderr_path=stderr_path, stdout_path=None if capture_stdout else stdout_path)
-    _STARTED.append(proc)
-    return proc
-
-
-def _fail_startup(proc: Proc, why: str) -> None:
-    exited = proc.popen.poll()
-    proc.stop()
-    status = f"exited with code {exited}" if exited is not None else "was still running (now stopped)"
-    pytest.fail(
-        f"{proc.name} {why}; it {status}. argv: {proc.popen.args}\n--- {proc.name} stderr ---\n{proc.stderr_text()}",
-        pytrace=False,
-    )
-
-
-def _start_mock(log_dir: Path) -> Mock:
-    binary = _binary("LLMUX_MOCK_BIN", REPO_ROOT / "target" / "debug" / "llmux-mock")
-    port = _free_port()
-    proc = _spawn("llmux-mock", [str(binary), "--listen", f"127.0.0.1:{port}"], _clean_env(), log_dir, True)
-
-    # Read stdout on a thread (forever, so the pipe never fills up) and wait for the ready line.
-    lines: "queue.Queue[str | None]" = queue.Queue()
-
-    def pump() -> None:
-        assert proc.popen.stdout is not None
-        for raw in proc.popen.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            proc.stdout_lines.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, name="llmux-mock-stdout", daemon=True).start()
-
-    prefix = "llmux-mock listening on "
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            _fail_startup(proc, f"did not print {prefix!r} within {STARTUP_TIMEOUT_S:.0f} s")
-        try:
-            line = lines.get(timeout=min(remaining, 0.5))
-        except queue.Empty:
-            if proc.popen.poll() is not None and lines.empty():
-                _fail_startup(proc, "died before it was ready")
-            continue
-        if line is None:
-            _fail_startup(proc, "closed its stdout before it was ready")
-        if line is not None and prefix in line:
-            origin = line.split(prefix, 1)[1].strip().rstrip("/")
-            if not origin.startswith("http"):
-                origin = f"http://127.0.0.1:{port}"
-            return Mock(proc=proc, origin=origin)
-
-
-def _wait_health(proc: Proc, admin_port: int) -> None:
-    url = f"http://127.0.0.1:{admin_port}/health"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    last_error = "no attempt"
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            _fail_startup(proc, "died before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-                last_error = f"HTTP {resp.status}"
-        except urllib.error.HTTPError as e:
-            last_error = f"HTTP {e.code}"
-        except (urllib.error.URLError, OSError) as e:
-            last_error = str(e)
-        time.sleep(0.1)
-    _fail_startup(proc, f"did not answer 200 on {url} within {STARTUP_TIMEOUT_S:.0f} s (last: {last_error})")
-
-
-def _start_llmux(name: str, log_dir: Path, env: dict[str, str], config: Path | None = None) -> Gateway:
-    binary = _binary("LLMUX_BIN", REPO_ROOT / "target" / "debug" / "llmux")
-    port, admin_port = _free_port(), _free_port()
-    while admin_port == port:
-        admin_port = _free_port()
-    data_dir = Path(tempfile.mkdtemp(prefix=f"{name}-data-", dir=log_dir))
-    argv = [
-        str(binary),
-        "serve",
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin_port}",
-        "--data-dir",
-        str(data_dir),
-    ]
-    if config is not None:
-        argv += ["--config", str(config)]
-    proc = _spawn(name, argv, env, log_dir, False)
-    _wait_health(proc, admin_port)
-    return Gateway(proc=proc, port=port, admin_port=admin_port)
-
-
-CONFIG_TEMPLATE = """\
-providers:
-  mock: {{ type: openai-compatible, base_url: "{mock_base}", models: [mock-model] }}
-models:
-  coder:
-    target: mock/mock-model
-    defaults: {{ temperature: 0.2, max_tokens: 512 }}
-    clamp: {{ max_tokens: 100 }}
-  plain: mock/mock-model
-"""
+from sdk_harness import (
+    STARTED,
+    CONFIG_TEMPLATE,
+    UPSTREAM_KEY,
+    Gateway,
+    Mock,
+    clean_env,
+    start_llmux,
+    start_mock,
+    make_client,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,19 +37,19 @@ def log_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def mock(log_dir: Path) -> Iterator[Mock]:
-    m = _start_mock(log_dir)
+    m = start_mock(log_dir)
     yield m
     m.proc.stop()
 
 
 @pytest.fixture(scope="session")
 def gateway(mock: Mock, log_dir: Path) -> Iterator[Gateway]:
-    env = _clean_env(
+    env = clean_env(
         LLMUX_ENDPOINT_MOCK_URL=mock.base_url,
         LLMUX_ENDPOINT_MOCK_MODELS="mock-model,mock-embed",
         LLMUX_ENDPOINT_MOCK_KEY=UPSTREAM_KEY,
     )
-    g = _start_llmux("llmux-env", log_dir, env)
+    g = start_llmux("llmux-env", log_dir, env)
     yield g
     g.proc.stop()
 
@@ -327,16 +58,9 @@ def gateway(mock: Mock, log_dir: Path) -> Iterator[Gateway]:
 def config_gateway(mock: Mock, log_dir: Path) -> Iterator[Gateway]:
     config = log_dir / "llmux-config.yaml"
     config.write_text(CONFIG_TEMPLATE.format(mock_base=mock.base_url))
-    g = _start_llmux("llmux-config", log_dir, _clean_env(), config=config)
+    g = start_llmux("llmux-config", log_dir, clean_env(), config=config)
     yield g
     g.proc.stop()
-
-
-def make_client(base_url: str, **kw: Any) -> openai.OpenAI:
-    # max_retries=0: the tests check what a single request does (429/503 must surface at once).
-    kw.setdefault("max_retries", 0)
-    kw.setdefault("timeout", CLIENT_TIMEOUT_S)
-    return openai.OpenAI(base_url=base_url, api_key=CLIENT_KEY, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -377,13 +101,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for proc in _STARTED:
+        for proc in STARTED:
             report.sections.append((f"{proc.name} stderr (tail)", proc.stderr_text(4000)))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Belt and braces: the fixtures stop their processes, but never leave one behind.
-    for proc in _STARTED:
+    for proc in STARTED:
         try:
             proc.stop()
         except Exception:  # pragma: no cover

@@ -13,7 +13,7 @@ from typing import Any
 import openai
 import pytest
 
-from conftest import (
+from sdk_harness import (
     CLIENT_KEY,
     FIXTURES,
     UPSTREAM_KEY,
@@ -100,19 +100,21 @@ def test_chat_stream_with_usage(client: openai.OpenAI) -> None:
 
 
 def test_chat_stream_50_chunks(client: openai.OpenAI) -> None:
+    # 60 words over 50 chunks: the mock splits on word boundaries, so no chunk is empty.
+    text = " ".join(f"word{i}" for i in range(60))
     stream = client.chat.completions.create(
         model="mock-model",
         messages=user("Count"),
         stream=True,
-        extra_headers={"x-mock-chunks": "50"},
+        extra_headers={"x-mock-chunks": "50", "x-mock-text": text},
     )
     chunks = list(stream)
 
     content_chunks = [c for c in chunks if c.choices and c.choices[0].delta.content]
     assert len(content_chunks) == 50
+    assert chunk_text(chunks) == text
     assert len({c.id for c in chunks}) == 1, "all chunks of one completion share its id"
     assert finish_reasons(chunks) == ["stop"]
-    assert chunk_text(chunks) == "".join(c.choices[0].delta.content for c in content_chunks)
 
 
 def _fixture_tool_call(name: str) -> dict[str, Any]:
@@ -201,6 +203,7 @@ def test_completions_stream(client: openai.OpenAI, mock_client: openai.OpenAI) -
 
 def test_embeddings(client: openai.OpenAI) -> None:
     inputs = ["alpha", "beta", "gamma"]
+    # The SDK asks for base64 by default and decodes it into floats.
     resp = client.embeddings.create(model="mock-embed", input=inputs)
 
     assert resp.object == "list"
@@ -210,6 +213,13 @@ def test_embeddings(client: openai.OpenAI) -> None:
     for d in resp.data:
         assert len(d.embedding) == 8
         assert all(isinstance(x, float) for x in d.embedding)
+
+    # Explicit floats on the wire: same vectors.
+    floats = client.embeddings.create(model="mock-embed", input=inputs, encoding_format="float")
+    assert len(floats.data) == len(inputs)
+    for a, b in zip(resp.data, floats.data):
+        assert len(b.embedding) == 8
+        assert b.embedding == pytest.approx(a.embedding, abs=1e-5)
 
     single = client.embeddings.create(model="mock-embed", input="just one")
     assert len(single.data) == 1 and len(single.data[0].embedding) == 8

@@ -3,6 +3,7 @@
 //! plus the [`Tracker`] drop guard that counts completed and cancelled responses.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,6 +14,10 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::Notify;
 use tokio::time::Sleep;
+
+/// Pause between the last frame and the abort of a `Reset` body, so that what was sent
+/// reaches the client before the connection is torn down.
+const RESET_FLUSH: Duration = Duration::from_millis(5);
 
 /// Request counters shared between the server and the handle.
 #[derive(Debug, Default)]
@@ -87,6 +92,8 @@ pub(crate) struct MockBody {
     /// The delay before the next frame has elapsed.
     delayed: bool,
     sent_any: bool,
+    /// The pause before a `Reset` error has been scheduled.
+    reset_armed: bool,
     end: End,
     /// Unknown length (chunked transfer) rather than `Content-Length`.
     streaming: bool,
@@ -110,6 +117,7 @@ impl MockBody {
             sleep: None,
             delayed: false,
             sent_any: false,
+            reset_armed: false,
             end,
             streaming,
             tracker,
@@ -142,6 +150,12 @@ impl Body for MockBody {
                     }
                     End::Done => Poll::Ready(None),
                     End::Stall => Poll::Pending,
+                    End::Reset if !this.reset_armed => {
+                        // Yield once so hyper flushes the head and frames before the abort.
+                        this.reset_armed = true;
+                        this.sleep = Some(Box::pin(tokio::time::sleep(RESET_FLUSH)));
+                        continue;
+                    }
                     End::Reset => {
                         this.tracker.disarm();
                         this.end = End::Done;

@@ -12,7 +12,7 @@
 //! - `GET /_mock/requests`, `DELETE /_mock/requests`, `GET /_mock/stats`: control endpoints.
 //!
 //! Any request may steer the answer with `x-mock-*` headers (fixture replay, delays, chunk
-//! count, text, faults); see the crate's README section in the module [`MockUpstream`] docs.
+//! count, text, faults): see [`MockUpstream`].
 
 mod body;
 mod controls;

@@ -292,10 +292,12 @@ struct EmbeddingsRequest {
     input: serde_json::Value,
     #[serde(default)]
     encoding_format: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
 }
 
 /// `POST /v1/embeddings` body: one 8-float embedding per input. Err is a 400 message.
-pub(crate) fn embeddings(body: &[u8], model: &str) -> Result<Bytes, String> {
+pub(crate) fn embeddings(body: &[u8]) -> Result<Bytes, String> {
     use serde_json::Value;
     let req: EmbeddingsRequest =
         serde_json::from_slice(body).map_err(|e| format!("invalid embeddings request: {e}"))?;
@@ -334,7 +336,7 @@ pub(crate) fn embeddings(body: &[u8], model: &str) -> Result<Bytes, String> {
     let _ = write!(
         out,
         "],\"model\":{},\"usage\":{{\"prompt_tokens\":{n},\"total_tokens\":{n}}}}}",
-        json_str(model)
+        json_str(req.model.as_deref().unwrap_or(DEFAULT_MODEL))
     );
     Ok(Bytes::from(out))
 }

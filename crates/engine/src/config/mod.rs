@@ -1,0 +1,238 @@
+//! Configuration: parsed raw (YAML, `deny_unknown_fields`), merged with the environment,
+//! validated with every error reported at once, and returned typed.
+//!
+//! Sources, lowest first: the embedded defaults, the config file, env-declared endpoints
+//! (`LLMUX_ENDPOINT_<NAME>_*`), and the presets switched on by their API key variables.
+
+mod env;
+mod errors;
+mod raw;
+mod sources;
+mod units;
+mod validate;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
+
+pub use env::Env;
+pub use errors::{did_you_mean, ConfigError, ConfigErrors};
+pub use raw::schema_json;
+pub use units::{parse_duration, parse_size};
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listeners and limits.
+    pub server: ServerConfig,
+    /// Where llmux keeps its data.
+    pub data_dir: PathBuf,
+    /// Model used when nothing else resolves a requested model.
+    pub default_model: Option<String>,
+    /// Providers, in the order they were declared (file, env endpoints, presets).
+    pub providers: Vec<ProviderConfig>,
+    /// Virtual models, by name order.
+    pub models: Vec<ModelConfig>,
+    /// The file this came from, if any.
+    pub file: Option<PathBuf>,
+    /// Preset key variables that were not set (for the start-up summary).
+    pub unset_presets: Vec<&'static Preset>,
+}
+
+/// `server:` settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Data-plane address.
+    pub listen: SocketAddr,
+    /// Admin address.
+    pub admin_listen: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Default upstream timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// Upstream timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// Request sent → response head received.
+    pub first_byte: Duration,
+    /// Longest gap between two body chunks.
+    pub idle: Duration,
+    /// Whole non-streamed exchange.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(300),
+            idle: Duration::from_secs(300),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Where a provider's definition came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The configuration file.
+    File,
+    /// `LLMUX_ENDPOINT_<NAME>_*` (or `LLM_PROXY_ENDPOINT_<NAME>_*`) variables.
+    EnvEndpoint(String),
+    /// A preset switched on by its API key variable.
+    Preset(String),
+}
+
+impl Source {
+    /// Short tag: `config`, `env` or `preset`.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            Source::File => "config",
+            Source::EnvEndpoint(_) => "env",
+            Source::Preset(_) => "preset",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File => f.write_str("config file"),
+            Source::EnvEndpoint(prefix) => write!(f, "env {prefix}*"),
+            Source::Preset(var) => write!(f, "preset, key from {var}"),
+        }
+    }
+}
+
+/// A secret (API key) that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for building the upstream request only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A form safe to show: `sk-...abcd` (at most the last four characters).
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 12 {
+            return "****".to_owned();
+        }
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}...{tail}")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+/// One upstream provider, resolved from every source.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Unique id, used in `provider/model` names.
+    pub id: String,
+    /// API family.
+    pub kind: ProviderKind,
+    /// The preset it is based on, if any.
+    pub preset: Option<&'static Preset>,
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// The API key, if any.
+    pub api_key: Option<Secret>,
+    /// Where the key came from (`env OPENAI_API_KEY`, `config file`), never the key.
+    pub key_origin: Option<String>,
+    /// How the key is sent.
+    pub auth: AuthScheme,
+    /// Models served.
+    pub models: Vec<String>,
+    /// Extra upstream headers (validated names and values).
+    pub headers: Vec<(String, String)>,
+    /// Upstream timeouts.
+    pub timeouts: Timeouts,
+    /// Host quirks.
+    pub quirks: Quirks,
+    /// Where the definition came from.
+    pub source: Source,
+    /// Azure `api-version`.
+    pub api_version: Option<String>,
+    /// Azure model → deployment map.
+    pub deployments: BTreeMap<String, String>,
+}
+
+/// A virtual model.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// The name clients use.
+    pub name: String,
+    /// What serves it: `provider/model`, or a model listed by exactly one provider.
+    pub target: String,
+    /// Fields applied when the caller did not send them.
+    pub defaults: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Fields forced over the caller's.
+    pub clamp: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Free text for listings.
+    pub description: Option<String>,
+}
+
+/// The embedded defaults.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The embedded admin default.
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8081";
+/// The embedded body limit.
+pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
+
+impl Config {
+    /// Builds the configuration from an optional YAML file text and the environment.
+    ///
+    /// `file` is `(display name, contents)`.
+    pub fn load(file: Option<(&str, &str)>, env: &Env) -> Result<Config, ConfigErrors> {
+        validate::load(file, env)
+    }
+
+    /// Reads `path` (if given) and builds the configuration.
+    pub fn load_path(path: Option<&std::path::Path>, env: &Env) -> Result<Config, ConfigErrors> {
+        let Some(path) = path else {
+            return Config::load(None, env);
+        };
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+            file: Some(name.clone()),
+            errors: vec![ConfigError {
+                path: String::new(),
+                line: None,
+                message: format!("cannot read the configuration file: {e}"),
+            }],
+        })?;
+        let mut config = Config::load(Some((&name, &text)), env)?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The provider with this id.
+    pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests;

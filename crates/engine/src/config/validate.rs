@@ -1,0 +1,372 @@
+//! Raw file + environment → validated [`Config`], collecting every error with its path.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::env::{substitute, Env};
+use super::errors::{did_you_mean, ConfigError, ConfigErrors};
+use super::raw::{kind_of, Human, RawConfig, RawModel, RawProfile, RawProvider, RawServer, RawTimeouts};
+use super::units::{parse_duration, parse_size};
+use super::yaml::{self, YamlDoc};
+use super::{sources, Config, ModelConfig, ServerConfig, Timeouts};
+use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
+
+const TOP_KEYS: [&str; 5] = ["server", "data_dir", "default_model", "providers", "models"];
+
+/// Collects errors, attaching file lines to paths.
+pub(super) struct Errors<'a> {
+    doc: Option<&'a YamlDoc>,
+    pub(super) list: Vec<ConfigError>,
+}
+
+impl Errors<'_> {
+    /// Records a problem at `path` (a file path, or an environment variable name).
+    pub(super) fn at(&mut self, path: &str, message: impl Into<String>) {
+        let line = self.doc.and_then(|d| d.line_of(path));
+        self.list.push(ConfigError {
+            path: path.to_owned(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Records a problem that is not in the file (environment).
+    pub(super) fn env(&mut self, path: &str, message: impl Into<String>) {
+        self.list.push(ConfigError {
+            path: path.to_owned(),
+            line: None,
+            message: message.into(),
+        });
+    }
+}
+
+pub(super) fn load(file: Option<(&str, &str)>, env: &Env) -> Result<Config, ConfigErrors> {
+    let file_name = file.map(|(name, _)| name.to_owned());
+    let fail = |errors: Vec<ConfigError>| ConfigErrors {
+        file: file_name.clone(),
+        errors,
+    };
+    let doc = match file {
+        Some((_, text)) => yaml::parse(text).map_err(|e| {
+            fail(vec![ConfigError {
+                path: String::new(),
+                line: Some(e.line),
+                message: format!("YAML syntax error: {} (column {})", e.message, e.column),
+            }])
+        })?,
+        None => YamlDoc::default(),
+    };
+    let mut errors = Errors {
+        doc: Some(&doc),
+        list: Vec::new(),
+    };
+    let mut value = doc.value.clone();
+    substitute_all(&mut value, "", env, &mut errors);
+    let raw = read_raw(&value, &mut errors);
+    let config = build(raw, env, &mut errors);
+    if errors.list.is_empty() {
+        Ok(config)
+    } else {
+        errors.list.sort_by_key(|e| e.line.unwrap_or(usize::MAX));
+        Err(fail(errors.list))
+    }
+}
+
+/// Applies `${VAR}` substitution to every string in the document.
+fn substitute_all(v: &mut Value, path: &str, env: &Env, errors: &mut Errors<'_>) {
+    match v {
+        Value::String(s) => match substitute(s, env) {
+            Ok(new) => *s = new,
+            Err(e) => errors.at(path, e),
+        },
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                substitute_all(item, &format!("{path}[{i}]"), env, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                substitute_all(item, &p, env, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reads each section on its own, so one bad entry does not hide problems in the others.
+fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
+    let mut raw = RawConfig::default();
+    let map = match value {
+        Value::Null => return raw,
+        Value::Object(map) => map,
+        other => {
+            errors.at("", format!("the configuration must be a mapping, found {}", kind_of(other)));
+            return raw;
+        }
+    };
+    for key in map.keys() {
+        if !TOP_KEYS.contains(&key.as_str()) {
+            errors.at(key, unknown_key_message(key, &TOP_KEYS));
+        }
+    }
+    if let Some(v) = map.get("server") {
+        raw.server = typed::<RawServer>(v, "server", errors).unwrap_or_default();
+    }
+    raw.data_dir = map.get("data_dir").and_then(|v| typed(v, "data_dir", errors));
+    raw.default_model = map
+        .get("default_model")
+        .and_then(|v| typed(v, "default_model", errors));
+    for (id, v) in entries(map.get("providers"), "providers", errors) {
+        if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
+            raw.providers.insert(id.clone(), p);
+        }
+    }
+    for (name, v) in entries(map.get("models"), "models", errors) {
+        let path = format!("models.{name}");
+        let model = match v {
+            Value::String(s) => Some(RawModel::Alias(s.clone())),
+            Value::Object(_) => typed::<RawProfile>(v, &path, errors).map(RawModel::Profile),
+            other => {
+                errors.at(
+                    &path,
+                    format!(
+                        "expected `provider/model` or a mapping with `target:`, found {}",
+                        kind_of(other)
+                    ),
+                );
+                None
+            }
+        };
+        if let Some(m) = model {
+            raw.models.insert(name.clone(), m);
+        }
+    }
+    raw
+}
+
+/// The members of a mapping section (an absent or null section is empty).
+fn entries<'v>(
+    v: Option<&'v Value>,
+    path: &str,
+    errors: &mut Errors<'_>,
+) -> Vec<(&'v String, &'v Value)> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(map)) => map.iter().collect(),
+        Some(other) => {
+            errors.at(path, format!("expected a mapping, found {}", kind_of(other)));
+            Vec::new()
+        }
+    }
+}
+
+/// Deserialises `v` as `T`, turning a failure into an error at the exact nested path.
+fn typed<T: DeserializeOwned>(v: &Value, base: &str, errors: &mut Errors<'_>) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let inner = e.path().to_string();
+            let mut path = if inner == "." || inner.is_empty() {
+                base.to_owned()
+            } else {
+                format!("{base}.{inner}")
+            };
+            let message = e.inner().to_string();
+            let message = match parse_unknown_field(&message) {
+                Some((field, expected)) => {
+                    if !path.ends_with(&format!(".{field}")) {
+                        path = format!("{path}.{field}");
+                    }
+                    unknown_key_message(&field, &expected.iter().map(String::as_str).collect::<Vec<_>>())
+                }
+                None => message,
+            };
+            errors.at(&path, message);
+            None
+        }
+    }
+}
+
+/// Picks apart serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn parse_unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((field.to_owned(), expected))
+}
+
+fn unknown_key_message(key: &str, known: &[&str]) -> String {
+    match did_you_mean(key, known.iter().copied()) {
+        Some(s) => format!("unknown key `{key}` (did you mean `{s}`?)"),
+        None => format!("unknown key `{key}`; known keys: {}", known.join(", ")),
+    }
+}
+
+/// Raw → typed, with the environment merged in.
+fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
+    let timeouts = timeouts(raw.server.timeouts.as_ref(), Timeouts::default(), "server.timeouts", errors);
+    let server = ServerConfig {
+        listen: addr(raw.server.listen.as_deref(), DEFAULT_LISTEN, "server.listen", errors),
+        admin_listen: addr(
+            raw.server.admin_listen.as_deref(),
+            DEFAULT_ADMIN_LISTEN,
+            "server.admin_listen",
+            errors,
+        ),
+        body_limit: match &raw.server.body_limit {
+            None => DEFAULT_BODY_LIMIT,
+            Some(h) => parse_size(&h.as_text()).unwrap_or_else(|e| {
+                errors.at("server.body_limit", e);
+                DEFAULT_BODY_LIMIT
+            }),
+        },
+        timeouts,
+    };
+    let (providers, unset_presets) = sources::providers(&raw.providers, env, timeouts, errors);
+    let models = raw
+        .models
+        .into_iter()
+        .map(|(name, m)| match m {
+            RawModel::Alias(target) => ModelConfig {
+                name,
+                target,
+                defaults: None,
+                clamp: None,
+                description: None,
+            },
+            RawModel::Profile(p) => ModelConfig {
+                name,
+                target: p.target,
+                defaults: p.defaults,
+                clamp: p.clamp,
+                description: p.description,
+            },
+        })
+        .collect::<Vec<_>>();
+    let config = Config {
+        server,
+        data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".to_owned())),
+        default_model: raw.default_model,
+        providers,
+        models,
+        file: None,
+        unset_presets,
+    };
+    check_models(&config, errors);
+    config
+}
+
+fn addr(v: Option<&str>, default: &str, path: &str, errors: &mut Errors<'_>) -> SocketAddr {
+    let fallback = default.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+    match v {
+        None => fallback,
+        Some(s) => s.parse().unwrap_or_else(|_| {
+            errors.at(path, format!("`{s}` is not an address; write host:port, e.g. `127.0.0.1:8080` or `0.0.0.0:8080`"));
+            fallback
+        }),
+    }
+}
+
+/// Applies the set fields of `raw` over `base`.
+pub(super) fn timeouts(raw: Option<&RawTimeouts>, base: Timeouts, path: &str, errors: &mut Errors<'_>) -> Timeouts {
+    let Some(raw) = raw else { return base };
+    let mut one = |v: &Option<Human>, name: &str, dflt| match v {
+        None => dflt,
+        Some(h) => parse_duration(&h.as_text()).unwrap_or_else(|e| {
+            errors.at(&format!("{path}.{name}"), e);
+            dflt
+        }),
+    };
+    Timeouts {
+        connect: one(&raw.connect, "connect", base.connect),
+        first_byte: one(&raw.first_byte, "first_byte", base.first_byte),
+        idle: one(&raw.idle, "idle", base.idle),
+        total: one(&raw.total, "total", base.total),
+    }
+}
+
+/// Virtual models must point at something that exists, and profiles must not touch `model`.
+fn check_models(config: &Config, errors: &mut Errors<'_>) {
+    let mut listed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in &config.providers {
+        for m in &p.models {
+            listed.entry(m.as_str()).or_default().push(p.id.as_str());
+        }
+    }
+    let ids: Vec<&str> = config.providers.iter().map(|p| p.id.as_str()).collect();
+    for m in &config.models {
+        let path = format!("models.{}", m.name);
+        if m.name.is_empty() {
+            errors.at(&path, "a model name must not be empty");
+        }
+        check_target(&m.target, &format!("{path}.target"), &ids, &listed, errors);
+        for (section, map) in [("defaults", &m.defaults), ("clamp", &m.clamp)] {
+            if map.as_ref().is_some_and(|m| m.contains_key("model")) {
+                errors.at(
+                    &format!("{path}.{section}.model"),
+                    "a profile cannot set `model`; use `target` to choose the upstream model",
+                );
+            }
+        }
+    }
+    if let Some(dm) = &config.default_model {
+        let is_virtual = config.models.iter().any(|m| &m.name == dm);
+        if !is_virtual {
+            check_target(dm, "default_model", &ids, &listed, errors);
+        }
+    }
+}
+
+fn check_target(
+    target: &str,
+    path: &str,
+    ids: &[&str],
+    listed: &BTreeMap<&str, Vec<&str>>,
+    errors: &mut Errors<'_>,
+) {
+    if let Some((prefix, model)) = target.split_once('/') {
+        if ids.contains(&prefix) {
+            if model.is_empty() {
+                errors.at(path, format!("`{target}` names no model after `{prefix}/`"));
+            }
+            return;
+        }
+    }
+    match listed.get(target).map(Vec::len) {
+        Some(1) => {}
+        Some(_) => errors.at(
+            path,
+            format!(
+                "`{target}` is listed by several providers ({}); write `provider/{target}`",
+                listed[target].join(", ")
+            ),
+        ),
+        None => {
+            let hint = match did_you_mean(target.split('/').next().unwrap_or(target), ids.iter().copied()) {
+                Some(id) if target.contains('/') => format!(" (did you mean provider `{id}`?)"),
+                _ => String::new(),
+            };
+            errors.at(
+                path,
+                format!(
+                    "`{target}` does not name a configured provider's model; write `provider/model` with one of: {}{hint}",
+                    if ids.is_empty() { "(no providers configured)".to_owned() } else { ids.join(", ") }
+                ),
+            )
+        }
+    }
+}
