@@ -2,3 +2,15 @@
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
 pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod passthrough;
+pub mod profile;
+pub mod record;
+pub mod snapshot;
+pub mod summary;
+pub mod upstream;
+
+pub use error::{ErrorKind, GatewayError, Side};
+pub use gateway::Gateway;
+pub use snapshot::Snapshot;

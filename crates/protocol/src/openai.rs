@@ -58,8 +58,7 @@ fn usage_object_start(json: &[u8]) -> Option<usize> {
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))?;
         // Only a `:` and whitespace may separate the key from its value.
-        if after[..value_at].iter().filter(|b| **b == b':').count() == 1
-            && after[value_at] == b'{'
+        if after[..value_at].iter().filter(|b| **b == b':').count() == 1 && after[value_at] == b'{'
         {
             return Some(pos + 7 + value_at);
         }

@@ -32,7 +32,10 @@ impl AuthScheme {
         let (name, value) = match self {
             AuthScheme::None => return None,
             AuthScheme::Bearer => (AUTHORIZATION, format!("Bearer {key}")),
-            AuthScheme::Header(name) => (HeaderName::from_bytes(name.as_bytes()).ok()?, key.to_owned()),
+            AuthScheme::Header(name) => (
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                key.to_owned(),
+            ),
         };
         let mut value = HeaderValue::from_str(&value).ok()?;
         value.set_sensitive(true);

@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn rewrites_reasoning_requests() {
-        let body = br#"{"model":"o3","max_tokens":50,"temperature":0.2,"top_p":1,"messages":[],"x":1}"#;
+        let body =
+            br#"{"model":"o3","max_tokens":50,"temperature":0.2,"top_p":1,"messages":[],"x":1}"#;
         let mut obj = RawObject::parse(body).unwrap();
         let dropped = fix_reasoning_request(&mut obj);
         assert_eq!(dropped, vec!["temperature", "top_p"]);

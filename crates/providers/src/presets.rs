@@ -155,7 +155,12 @@ pub const PRESETS: &[Preset] = &[
         kind: ProviderKind::OpenAiCompatible,
         base_url: "https://api.perplexity.ai",
         key_env: &["PERPLEXITY_API_KEY"],
-        models: &["sonar", "sonar-pro", "sonar-reasoning", "sonar-reasoning-pro"],
+        models: &[
+            "sonar",
+            "sonar-pro",
+            "sonar-reasoning",
+            "sonar-reasoning-pro",
+        ],
         quirks: compat(false),
     },
     Preset {
@@ -216,7 +221,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), PRESETS.len());
         for p in PRESETS {
-            assert!(p.base_url.is_empty() || p.base_url.starts_with("https://"), "{}", p.id);
+            assert!(
+                p.base_url.is_empty() || p.base_url.starts_with("https://"),
+                "{}",
+                p.id
+            );
             assert!(!p.base_url.ends_with('/'), "{}", p.id);
             assert!(!p.key_env.is_empty(), "{}", p.id);
         }
@@ -225,8 +234,19 @@ mod tests {
     #[test]
     fn openai_compatible_family_is_complete() {
         for id in [
-            "openai", "groq", "together", "mistral", "deepseek", "xai", "perplexity",
-            "openrouter", "fireworks", "sambanova", "azure", "anthropic", "gemini",
+            "openai",
+            "groq",
+            "together",
+            "mistral",
+            "deepseek",
+            "xai",
+            "perplexity",
+            "openrouter",
+            "fireworks",
+            "sambanova",
+            "azure",
+            "anthropic",
+            "gemini",
         ] {
             assert!(find(id).is_some(), "{id}");
         }

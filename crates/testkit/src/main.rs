@@ -7,7 +7,6 @@
 //! ```
 //!
 //! Prints `llmux-mock listening on http://ADDR` once bound; exits on SIGTERM or ctrl-c.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,7 +55,7 @@ struct Args {
     /// Default `x-mock-text` (scripted answer text).
     #[arg(long)]
     text: Option<String>,
-    /// Default `x-mock-fault` (status:NNN, 429[:SECS], reset-before-headers, reset-mid-stream,
+    /// Default `x-mock-fault` (status:NNN, 429, 429:SECS, reset-before-headers, reset-mid-stream,
     /// stall, stall-before-headers, malformed-json).
     #[arg(long)]
     fault: Option<String>,
@@ -68,7 +67,7 @@ fn main() {
         .worker_threads(args.threads.max(1))
         .enable_all()
         .build()
-        .expect("cannot build the tokio runtime");
+        .unwrap_or_else(|e| fail(format_args!("cannot build the tokio runtime: {e}")));
     runtime.block_on(run(args));
 }
 
@@ -95,14 +94,23 @@ async fn run(args: Args) {
     .collect();
     let mock = MockUpstream::start_on_with_defaults(args.listen, config, defaults)
         .await
-        .unwrap_or_else(|e| panic!("cannot listen on {}: {e}", args.listen));
+        .unwrap_or_else(|e| fail(format_args!("cannot start on {}: {e}", args.listen)));
     if let Some(path) = &args.port_file {
-        std::fs::write(path, mock.addr().port().to_string())
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        // Write then rename, so a script polling the file never reads a partial number.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, mock.addr().port().to_string())
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .unwrap_or_else(|e| fail(format_args!("cannot write {}: {e}", path.display())));
     }
     println!("llmux-mock listening on {}", mock.url());
     shutdown_signal().await;
     drop(mock);
+}
+
+/// Print `llmux-mock: <message>` to stderr and exit with status 1.
+fn fail(message: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("llmux-mock: {message}");
+    std::process::exit(1)
 }
 
 /// Resolves on ctrl-c, or SIGTERM on Unix.
@@ -110,7 +118,8 @@ async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("cannot install a SIGTERM handler");
+        let mut term = signal(SignalKind::terminate())
+            .unwrap_or_else(|e| fail(format_args!("cannot install a SIGTERM handler: {e}")));
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

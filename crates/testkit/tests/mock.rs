@@ -6,17 +6,49 @@ use futures_util::StreamExt;
 use llmux_testkit::mock::{MockConfig, MockUpstream};
 use serde_json::{json, Value};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/providers");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/fixtures/providers"
+);
 
-async fn mock() -> MockUpstream {
-    MockUpstream::start(MockConfig::default()).await.unwrap()
+/// A mock plus one client (building a reqwest client loads the TLS roots: do it once).
+struct Ctx {
+    mock: MockUpstream,
+    client: reqwest::Client,
 }
 
+#[allow(clippy::unwrap_used)] // test helpers
+impl Ctx {
+    async fn with(config: MockConfig) -> Ctx {
+        let mock = MockUpstream::start(config).await.unwrap();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        Ctx { mock, client }
+    }
+
+    async fn new() -> Ctx {
+        Ctx::with(MockConfig::default()).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.mock.url())
+    }
+
+    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+#[allow(clippy::unwrap_used)]
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{rel}")).unwrap()
 }
 
 /// `data:` payloads of an SSE body.
+#[allow(clippy::unwrap_used)]
 fn sse_data(body: &str) -> Vec<String> {
     body.split("\n\n")
         .filter(|e| !e.is_empty())
@@ -24,26 +56,11 @@ fn sse_data(body: &str) -> Vec<String> {
         .collect()
 }
 
-async fn post(
-    mock: &MockUpstream,
-    path: &str,
-    body: Value,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", mock.url()))
-        .json(&body);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn scripted_chat_nonstream() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]});
-    let resp = post(&mock, "/v1/chat/completions", body, &[]).await;
+    let resp = t.post("/v1/chat/completions", body, &[]).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/json");
     let v: Value = resp.json().await.unwrap();
@@ -52,28 +69,40 @@ async fn scripted_chat_nonstream() {
     assert_eq!(v["model"], "gpt-test");
     assert!(v["created"].as_u64().unwrap() > 1_600_000_000);
     assert_eq!(v["choices"][0]["message"]["role"], "assistant");
-    assert_eq!(v["choices"][0]["message"]["content"], "Hello from llmux-mock.");
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "Hello from llmux-mock."
+    );
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
     let u = &v["usage"];
-    assert_eq!((u["prompt_tokens"].as_u64(), u["completion_tokens"].as_u64()), (Some(9), Some(5)));
+    assert_eq!(
+        (u["prompt_tokens"].as_u64(), u["completion_tokens"].as_u64()),
+        (Some(9), Some(5))
+    );
     assert_eq!(u["total_tokens"], 14);
     assert_eq!(u["prompt_tokens_details"]["cached_tokens"], 0);
     assert_eq!(u["completion_tokens_details"]["reasoning_tokens"], 0);
-    let stats = mock.stats();
-    assert_eq!((stats.requests, stats.completed, stats.cancelled), (1, 1, 0));
+    let stats = t.mock.stats();
+    assert_eq!(
+        (stats.requests, stats.completed, stats.cancelled),
+        (1, 1, 0)
+    );
 }
 
 #[tokio::test]
 async fn scripted_chat_stream_without_usage() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"model": "m1", "stream": true, "messages": []});
-    let resp = post(&mock, "/v1/chat/completions", body, &[]).await;
+    let resp = t.post("/v1/chat/completions", body, &[]).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let text = resp.text().await.unwrap();
     let events = sse_data(&text);
     assert_eq!(events.last().unwrap(), "[DONE]");
-    assert!(!text.contains("usage"), "no usage without include_usage: {text}");
+    assert!(
+        !text.contains("usage"),
+        "no usage without include_usage: {text}"
+    );
     let chunks: Vec<Value> = events[..events.len() - 1]
         .iter()
         .map(|e| serde_json::from_str(e).unwrap())
@@ -94,10 +123,14 @@ async fn scripted_chat_stream_without_usage() {
 
 #[tokio::test]
 async fn scripted_chat_stream_with_usage_and_controls() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"model": "m2", "stream": true, "stream_options": {"include_usage": true}});
-    let headers = [("x-mock-chunks", "2"), ("x-mock-text", "one two three four")];
-    let text = post(&mock, "/openai/v1/chat/completions", body, &headers)
+    let headers = [
+        ("x-mock-chunks", "2"),
+        ("x-mock-text", "one two three four"),
+    ];
+    let text = t
+        .post("/openai/v1/chat/completions", body, &headers)
         .await
         .text()
         .await
@@ -108,7 +141,11 @@ async fn scripted_chat_stream_with_usage_and_controls() {
         .iter()
         .map(|e| serde_json::from_str(e).unwrap())
         .collect();
-    assert_eq!(chunks.len(), 1 + 2 + 1 + 1, "role, 2 content, finish, usage");
+    assert_eq!(
+        chunks.len(),
+        1 + 2 + 1 + 1,
+        "role, 2 content, finish, usage"
+    );
     let (usage, rest) = chunks.split_last().unwrap();
     assert_eq!(usage["choices"], json!([]));
     assert_eq!(usage["usage"]["total_tokens"], 14);
@@ -124,11 +161,11 @@ async fn scripted_chat_stream_with_usage_and_controls() {
 
 #[tokio::test]
 async fn scripted_completions_and_azure_path() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"model": "davinci", "prompt": "def f(", "suffix": ")", "stream": true,
                       "stream_options": {"include_usage": true}});
     let path = "/openai/deployments/dep1/completions?api-version=2024-10-21";
-    let text = post(&mock, path, body, &[]).await.text().await.unwrap();
+    let text = t.post(path, body, &[]).await.text().await.unwrap();
     let events = sse_data(&text);
     assert_eq!(events.len(), 3 + 1 + 1 + 1);
     let first: Value = serde_json::from_str(&events[0]).unwrap();
@@ -137,95 +174,174 @@ async fn scripted_completions_and_azure_path() {
     assert!(events[4].contains("\"choices\":[],\"usage\":{"));
     let body = json!({"model": "davinci", "prompt": "x"});
     let path = "/openai/deployments/dep1/chat/completions?api-version=2024-10-21";
-    let v: Value = post(&mock, path, body.clone(), &[]).await.json().await.unwrap();
+    let v: Value = t.post(path, body.clone(), &[]).await.json().await.unwrap();
     assert_eq!(v["object"], "chat.completion");
-    let v: Value = post(&mock, "/v1/completions", body, &[]).await.json().await.unwrap();
+    let v: Value = t
+        .post("/v1/completions", body, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["choices"][0]["text"], "Hello from llmux-mock.");
-    assert_eq!(mock.last_request().unwrap().path, "/v1/completions");
+    assert_eq!(t.mock.last_request().unwrap().path, "/v1/completions");
 }
 
 #[tokio::test]
 async fn fixture_replayed_byte_identical() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     for rel in ["openai-chat/stream-text.sse", "gemini/stream-text.sse"] {
-        let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fixture", rel)]).await;
+        let resp = t
+            .post(
+                "/v1/chat/completions",
+                json!({}),
+                &[("x-mock-fixture", rel)],
+            )
+            .await;
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "text/event-stream");
         assert_eq!(resp.bytes().await.unwrap().to_vec(), fixture(rel), "{rel}");
     }
     // One body frame per event (Gemini's \r\n\r\n framing): with a chunk delay the client sees
     // the events arrive separately.
-    let headers = [("x-mock-fixture", "gemini/stream-text.sse"), ("x-mock-chunk-delay-ms", "2")];
-    let resp = post(&mock, "/anything", json!({}), &headers).await;
+    let headers = [
+        ("x-mock-fixture", "gemini/stream-text.sse"),
+        ("x-mock-chunk-delay-ms", "2"),
+    ];
+    let resp = t.post("/anything", json!({}), &headers).await;
     let frames: Vec<_> = resp.bytes_stream().map(|b| b.unwrap()).collect().await;
     let events = fixture("gemini/stream-text.sse")
         .windows(4)
         .filter(|w| w == b"\r\n\r\n")
         .count();
-    assert!(events >= 3 && frames.len() >= events, "{} frames", frames.len());
+    assert!(
+        events >= 3 && frames.len() >= events,
+        "{} frames",
+        frames.len()
+    );
     assert!(frames[0].ends_with(b"\r\n\r\n"));
 }
 
 #[tokio::test]
 async fn default_replay_endpoints() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let cases = [
-        ("/v1/messages", json!({"stream": true}), "anthropic/stream-text.sse"),
+        (
+            "/v1/messages",
+            json!({"stream": true}),
+            "anthropic/stream-text.sse",
+        ),
         ("/v1/messages", json!({}), "anthropic/nonstream-text.json"),
-        ("/v1/responses", json!({"stream": true}), "openai-responses/stream-text.sse"),
-        ("/v1/responses", json!({}), "openai-responses/nonstream-text.json"),
-        ("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse", json!({}), "gemini/stream-text.sse"),
-        ("/v1beta/models/gemini-2.0-flash:generateContent", json!({}), "gemini/nonstream-text.json"),
-        ("/api/chat", json!({"model": "llama3"}), "ollama/chat-stream.ndjson"),
-        ("/api/chat", json!({"stream": false}), "ollama/chat-nonstream.json"),
+        (
+            "/v1/responses",
+            json!({"stream": true}),
+            "openai-responses/stream-text.sse",
+        ),
+        (
+            "/v1/responses",
+            json!({}),
+            "openai-responses/nonstream-text.json",
+        ),
+        (
+            "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
+            json!({}),
+            "gemini/stream-text.sse",
+        ),
+        (
+            "/v1beta/models/gemini-2.0-flash:generateContent",
+            json!({}),
+            "gemini/nonstream-text.json",
+        ),
+        (
+            "/api/chat",
+            json!({"model": "llama3"}),
+            "ollama/chat-stream.ndjson",
+        ),
+        (
+            "/api/chat",
+            json!({"stream": false}),
+            "ollama/chat-nonstream.json",
+        ),
         ("/api/generate", json!({}), "ollama/generate-stream.ndjson"),
     ];
     for (path, body, rel) in cases {
-        let resp = post(&mock, path, body, &[]).await;
+        let resp = t.post(path, body, &[]).await;
         assert_eq!(resp.status(), 200, "{path}");
-        assert_eq!(resp.bytes().await.unwrap().to_vec(), fixture(rel), "{path} -> {rel}");
+        assert_eq!(
+            resp.bytes().await.unwrap().to_vec(),
+            fixture(rel),
+            "{path} -> {rel}"
+        );
     }
-    let resp = post(&mock, "/api/generate", json!({}), &[]).await;
+    let resp = t.post("/api/generate", json!({}), &[]).await;
     assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
 }
 
 #[tokio::test]
 async fn chunk_lists_are_reframed_as_sse() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let headers = [("x-mock-fixture", "anthropic/stream-text.chunks.jsonl")];
-    let text = post(&mock, "/v1/messages", json!({}), &headers).await.text().await.unwrap();
+    let text = t
+        .post("/v1/messages", json!({}), &headers)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(text.starts_with("event: message_start\ndata: {\"type\":\"message_start\""));
     assert!(text.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
 }
 
 #[tokio::test]
 async fn error_fixtures_and_bad_paths() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let rel = "openai-chat/error-404-unknown-model.json";
-    let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fixture", rel)]).await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            json!({}),
+            &[("x-mock-fixture", rel)],
+        )
+        .await;
     assert_eq!(resp.status(), 404);
     assert_eq!(resp.bytes().await.unwrap().to_vec(), fixture(rel));
     let headers = [("x-mock-fixture", rel), ("x-mock-status", "418")];
-    assert_eq!(post(&mock, "/x", json!({}), &headers).await.status(), 418);
-    let resp = post(&mock, "/x", json!({}), &[("x-mock-fixture", "nope/missing.json")]).await;
+    assert_eq!(t.post("/x", json!({}), &headers).await.status(), 418);
+    let resp = t
+        .post("/x", json!({}), &[("x-mock-fixture", "nope/missing.json")])
+        .await;
     assert_eq!(resp.status(), 500);
     assert!(resp.text().await.unwrap().contains("nope/missing.json"));
-    let resp = post(&mock, "/x", json!({}), &[("x-mock-fixture", "../README.md")]).await;
+    let resp = t
+        .post("/x", json!({}), &[("x-mock-fixture", "../README.md")])
+        .await;
     assert_eq!(resp.status(), 400);
 }
 
 #[tokio::test]
 async fn faults_status_429_malformed() {
-    let mock = mock().await;
-    let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fault", "429:7")]).await;
+    let t = Ctx::new().await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            json!({}),
+            &[("x-mock-fault", "429:7")],
+        )
+        .await;
     assert_eq!(resp.status(), 429);
     assert_eq!(resp.headers()["retry-after"], "7");
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["code"], "rate_limit_exceeded");
-    let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fault", "429")]).await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            json!({}),
+            &[("x-mock-fault", "429")],
+        )
+        .await;
     assert_eq!(resp.headers()["retry-after"], "1");
 
-    let resp = post(&mock, "/v1/messages", json!({}), &[("x-mock-fault", "status:503")]).await;
+    let resp = t
+        .post("/v1/messages", json!({}), &[("x-mock-fault", "status:503")])
+        .await;
     assert_eq!(resp.status(), 503);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(
@@ -233,19 +349,40 @@ async fn faults_status_429_malformed() {
         json!({"error": {"message": "mock fault 503", "type": "server_error", "param": null, "code": null}})
     );
 
-    let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fault", "malformed-json")]).await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            json!({}),
+            &[("x-mock-fault", "malformed-json")],
+        )
+        .await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.text().await.unwrap(), "{\"id\":\"chatcmpl-broken\",\"choi");
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "{\"id\":\"chatcmpl-broken\",\"choi"
+    );
 
-    let resp = post(&mock, "/v1/chat/completions", json!({}), &[("x-mock-fault", "bogus")]).await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            json!({}),
+            &[("x-mock-fault", "bogus")],
+        )
+        .await;
     assert_eq!(resp.status(), 400);
 }
 
 #[tokio::test]
 async fn fault_resets() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"stream": true});
-    let resp = post(&mock, "/v1/chat/completions", body.clone(), &[("x-mock-fault", "reset-mid-stream")]).await;
+    let resp = t
+        .post(
+            "/v1/chat/completions",
+            body.clone(),
+            &[("x-mock-fault", "reset-mid-stream")],
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let mut stream = resp.bytes_stream();
     let mut received = Vec::new();
@@ -257,58 +394,77 @@ async fn fault_resets() {
         }
     }
     assert!(failed, "the body must end with an error");
-    assert_eq!(String::from_utf8(received).unwrap().matches("data: ").count(), 2);
+    assert_eq!(
+        String::from_utf8(received)
+            .unwrap()
+            .matches("data: ")
+            .count(),
+        2
+    );
 
-    let err = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", mock.url()))
+    let err = t
+        .client
+        .post(t.url("/v1/chat/completions"))
         .header("x-mock-fault", "reset-before-headers")
         .json(&body)
         .send()
         .await;
     assert!(err.is_err());
-    assert_eq!(mock.stats().cancelled, 0, "faults are not client cancellations");
+    assert_eq!(
+        t.mock.stats().cancelled,
+        0,
+        "faults are not client cancellations"
+    );
 }
 
 #[tokio::test]
 async fn stall_and_client_drop_counts_cancelled() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let body = json!({"stream": true});
-    let mut resp = post(&mock, "/v1/chat/completions", body.clone(), &[("x-mock-fault", "stall")]).await;
+    let mut resp = t
+        .post(
+            "/v1/chat/completions",
+            body.clone(),
+            &[("x-mock-fault", "stall")],
+        )
+        .await;
     let first = resp.chunk().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: {"));
     drop(resp);
-    assert!(mock.wait_cancelled(1, Duration::from_secs(5)).await);
+    assert!(t.mock.wait_cancelled(1, Duration::from_secs(5)).await);
 
     // Stalled before the head: the client gives up.
-    let err = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", mock.url()))
+    let err = t
+        .client
+        .post(t.url("/v1/chat/completions"))
         .header("x-mock-fault", "stall-before-headers")
         .timeout(Duration::from_millis(100))
         .json(&body)
         .send()
         .await;
     assert!(err.is_err());
-    assert!(mock.wait_cancelled(2, Duration::from_secs(5)).await);
+    assert!(t.mock.wait_cancelled(2, Duration::from_secs(5)).await);
 
     // Client gone during the delay before the head.
-    let err = reqwest::Client::new()
-        .post(format!("{}/v1/chat/completions", mock.url()))
+    let err = t
+        .client
+        .post(t.url("/v1/chat/completions"))
         .header("x-mock-delay-ms", "10000")
         .timeout(Duration::from_millis(100))
         .json(&body)
         .send()
         .await;
     assert!(err.is_err());
-    assert!(mock.wait_cancelled(3, Duration::from_secs(5)).await);
-    assert!(!mock.wait_cancelled(4, Duration::from_millis(20)).await);
+    assert!(t.mock.wait_cancelled(3, Duration::from_secs(5)).await);
+    assert!(!t.mock.wait_cancelled(4, Duration::from_millis(20)).await);
 }
 
 #[tokio::test]
 async fn records_requests() {
-    let mock = mock().await;
-    let client = reqwest::Client::new();
+    let t = Ctx::new().await;
+    let client = &t.client;
     let resp = client
-        .post(format!("{}/v1/chat/completions?trace=1", mock.url()))
+        .post(t.url("/v1/chat/completions?trace=1"))
         .header("X-Custom", "abc")
         .header("authorization", "Bearer sk-test")
         .json(&json!({"model": "rec", "messages": []}))
@@ -316,7 +472,7 @@ async fn records_requests() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let last = mock.last_request().unwrap();
+    let last = t.mock.last_request().unwrap();
     assert_eq!(last.method, "POST");
     assert_eq!(last.path, "/v1/chat/completions?trace=1");
     assert_eq!(last.header("x-custom"), Some("abc"));
@@ -324,7 +480,7 @@ async fn records_requests() {
     assert_eq!(last.json()["model"], "rec");
 
     let list: Value = client
-        .get(format!("{}/_mock/requests", mock.url()))
+        .get(t.url("/_mock/requests"))
         .send()
         .await
         .unwrap()
@@ -334,26 +490,33 @@ async fn records_requests() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert!(list[0]["body"].as_str().unwrap().contains("\"rec\""));
     let stats: Value = client
-        .get(format!("{}/_mock/stats", mock.url()))
+        .get(t.url("/_mock/stats"))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(stats, json!({"requests": 1, "completed": 1, "cancelled": 0}));
+    assert_eq!(
+        stats,
+        json!({"requests": 1, "completed": 1, "cancelled": 0})
+    );
 
-    client.delete(format!("{}/_mock/requests", mock.url())).send().await.unwrap();
-    assert!(mock.requests().is_empty());
-    post(&mock, "/v1/embeddings", json!({"input": "x"}), &[]).await;
-    assert_eq!(mock.requests().len(), 1);
-    mock.clear();
-    assert!(mock.last_request().is_none());
+    client
+        .delete(t.url("/_mock/requests"))
+        .send()
+        .await
+        .unwrap();
+    assert!(t.mock.requests().is_empty());
+    t.post("/v1/embeddings", json!({"input": "x"}), &[]).await;
+    assert_eq!(t.mock.requests().len(), 1);
+    t.mock.clear();
+    assert!(t.mock.last_request().is_none());
 }
 
 #[tokio::test]
 async fn embeddings_one_per_input() {
-    let mock = mock().await;
+    let t = Ctx::new().await;
     let cases = [
         (json!("hello world"), 1),
         (json!(["a", "b", "c"]), 3),
@@ -362,7 +525,12 @@ async fn embeddings_one_per_input() {
     ];
     for (input, n) in cases {
         let body = json!({"model": "mock-embed", "input": input});
-        let v: Value = post(&mock, "/v1/embeddings", body, &[]).await.json().await.unwrap();
+        let v: Value = t
+            .post("/v1/embeddings", body, &[])
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(v["object"], "list");
         assert_eq!(v["model"], "mock-embed");
         let data = v["data"].as_array().unwrap();
@@ -374,8 +542,17 @@ async fn embeddings_one_per_input() {
         assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() >= 1);
     }
     let body = json!({"input": ["a"], "encoding_format": "base64"});
-    let v: Value = post(&mock, "/v1/embeddings", body, &[]).await.json().await.unwrap();
-    assert_eq!(v["data"][0]["embedding"].as_str().unwrap().len(), 44, "32 bytes in base64");
+    let v: Value = t
+        .post("/v1/embeddings", body, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["data"][0]["embedding"].as_str().unwrap().len(),
+        44,
+        "32 bytes in base64"
+    );
 }
 
 #[tokio::test]
@@ -384,9 +561,8 @@ async fn models_and_unknown_paths() {
         models: vec!["a".into(), "b".into()],
         ..MockConfig::default()
     };
-    let mock = MockUpstream::start(config).await.unwrap();
-    let client = reqwest::Client::new();
-    let get = |path: &str| client.get(format!("{}{path}", mock.url())).send();
+    let t = Ctx::with(config).await;
+    let get = |path: &str| t.client.get(t.url(path)).send();
     let v: Value = get("/v1/models").await.unwrap().json().await.unwrap();
     assert_eq!(v["object"], "list");
     assert_eq!(v["data"][1]["id"], "b");

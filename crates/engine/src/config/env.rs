@@ -18,15 +18,23 @@ impl Env {
     }
 
     /// An environment made of the given pairs (tests).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         Env {
-            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
     /// The value of `name`, if set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// Every variable whose name starts with `prefix`.
@@ -214,9 +222,15 @@ mod tests {
             ("cost $5", Ok("cost $5")),
         ];
         for (input, want) in cases {
-            assert_eq!(substitute(input, &env).as_deref(), want.map(|s: &str| s), "{input}");
+            assert_eq!(
+                substitute(input, &env).as_deref(),
+                want.map(|s: &str| s),
+                "{input}"
+            );
         }
-        assert!(substitute("${B}", &env).unwrap_err().contains("`B` is not set"));
+        assert!(substitute("${B}", &env)
+            .unwrap_err()
+            .contains("`B` is not set"));
         assert!(substitute("${A", &env).unwrap_err().contains("unclosed"));
         assert!(substitute("${A B}", &env).is_err());
     }
@@ -241,10 +255,17 @@ mod tests {
 
     #[test]
     fn env_endpoint_errors() {
-        let env = Env::from_pairs([("LLMUX_ENDPOINT_X_MODELS", "a"), ("LLMUX_ENDPOINT_Y_COLOR", "red")]);
+        let env = Env::from_pairs([
+            ("LLMUX_ENDPOINT_X_MODELS", "a"),
+            ("LLMUX_ENDPOINT_Y_COLOR", "red"),
+        ]);
         let errs = endpoints(&env).unwrap_err();
-        assert!(errs.iter().any(|e| e.contains("LLMUX_ENDPOINT_X_URL is required")));
-        assert!(errs.iter().any(|e| e.contains("LLMUX_ENDPOINT_Y_COLOR: unknown endpoint variable")));
+        assert!(errs
+            .iter()
+            .any(|e| e.contains("LLMUX_ENDPOINT_X_URL is required")));
+        assert!(errs
+            .iter()
+            .any(|e| e.contains("LLMUX_ENDPOINT_Y_COLOR: unknown endpoint variable")));
     }
 
     #[test]
@@ -257,6 +278,9 @@ mod tests {
         assert_eq!(value, "sk-file");
         assert_eq!(from, "file from OPENAI_API_KEY_FILE");
         let bad = Env::from_pairs([("K_FILE", "/nonexistent/k")]);
-        assert!(bad.secret("K").unwrap_err().contains("cannot read secret file"));
+        assert!(bad
+            .secret("K")
+            .unwrap_err()
+            .contains("cannot read secret file"));
     }
 }

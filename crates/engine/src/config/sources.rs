@@ -103,9 +103,9 @@ pub(super) fn providers(
 
 fn check_id(id: &str, path: &str, errors: &mut Errors<'_>) -> bool {
     let ok = !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+        && id.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        });
     if !ok {
         errors.at(
             path,
@@ -123,7 +123,10 @@ fn check_url(url: &str, path: &str, errors: &mut Errors<'_>) -> Option<String> {
     match rest {
         Some(host) if !host.is_empty() && url.parse::<http::Uri>().is_ok() => Some(url.to_owned()),
         _ => {
-            errors.at(path, format!("`{url}` is not an http(s) URL; write e.g. `http://127.0.0.1:8000/v1`"));
+            errors.at(
+                path,
+                format!("`{url}` is not an http(s) URL; write e.g. `http://127.0.0.1:8000/v1`"),
+            );
             None
         }
     }
@@ -146,7 +149,13 @@ fn from_file(
                 let hint = super::did_you_mean(name, known.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
-                errors.at(&format!("{path}.preset"), format!("unknown preset `{name}`{hint}; presets: {}", known.join(", ")));
+                errors.at(
+                    &format!("{path}.preset"),
+                    format!(
+                        "unknown preset `{name}`{hint}; presets: {}",
+                        known.join(", ")
+                    ),
+                );
                 return None;
             }
         },
@@ -161,7 +170,13 @@ fn from_file(
                 let hint = super::did_you_mean(t, names.iter().copied())
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
-                errors.at(&format!("{path}.type"), format!("unknown provider type `{t}`{hint}; types: {}", names.join(", ")));
+                errors.at(
+                    &format!("{path}.type"),
+                    format!(
+                        "unknown provider type `{t}`{hint}; types: {}",
+                        names.join(", ")
+                    ),
+                );
                 return None;
             }
         },
@@ -185,7 +200,10 @@ fn from_file(
     let auth = match raw.auth.as_deref() {
         None => kind.default_auth(),
         Some(a) => AuthScheme::parse(a).unwrap_or_else(|| {
-            errors.at(&format!("{path}.auth"), format!("`{a}` is not an auth scheme; use `bearer`, `none` or `header:<name>`"));
+            errors.at(
+                &format!("{path}.auth"),
+                format!("`{a}` is not an auth scheme; use `bearer`, `none` or `header:<name>`"),
+            );
             kind.default_auth()
         }),
     };
@@ -195,7 +213,10 @@ fn from_file(
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             errors.at(&hp, format!("`{name}` is not a valid header name"));
         } else if http::HeaderValue::from_str(value).is_err() {
-            errors.at(&hp, "the header value contains characters not allowed in a header");
+            errors.at(
+                &hp,
+                "the header value contains characters not allowed in a header",
+            );
         } else {
             headers.push((name.clone(), value.clone()));
         }
@@ -213,11 +234,16 @@ fn from_file(
     };
     let models = match &raw.models {
         Some(list) => list.clone(),
-        None => preset.map(|p| p.models.iter().map(|m| (*m).to_owned()).collect()).unwrap_or_default(),
+        None => preset
+            .map(|p| p.models.iter().map(|m| (*m).to_owned()).collect())
+            .unwrap_or_default(),
     };
     for (i, m) in models.iter().enumerate() {
         if m.trim().is_empty() {
-            errors.at(&format!("{path}.models[{i}]"), "model names must not be empty");
+            errors.at(
+                &format!("{path}.models[{i}]"),
+                "model names must not be empty",
+            );
         }
     }
     if !id_ok {
@@ -233,7 +259,12 @@ fn from_file(
         auth,
         models,
         headers,
-        timeouts: timeouts(raw.timeouts.as_ref(), default_timeouts, &format!("{path}.timeouts"), errors),
+        timeouts: timeouts(
+            raw.timeouts.as_ref(),
+            default_timeouts,
+            &format!("{path}.timeouts"),
+            errors,
+        ),
         quirks,
         source: Source::File,
         api_version: (kind == ProviderKind::Azure).then(|| {
@@ -257,7 +288,10 @@ fn key_from_file(
         .filter(|v| v.is_some())
         .count();
     if given > 1 {
-        errors.at(path, "set only one of `api_key`, `api_key_env` and `api_key_file`");
+        errors.at(
+            path,
+            "set only one of `api_key`, `api_key_env` and `api_key_file`",
+        );
         return (None, None);
     }
     if let Some(k) = raw.api_key.as_deref().filter(|k| !k.is_empty()) {
@@ -267,7 +301,10 @@ fn key_from_file(
         return match env.secret(var) {
             Ok(Some((k, origin))) => (Some(Secret::new(k)), Some(origin)),
             Ok(None) => {
-                errors.at(&format!("{path}.api_key_env"), format!("environment variable `{var}` is not set"));
+                errors.at(
+                    &format!("{path}.api_key_env"),
+                    format!("environment variable `{var}` is not set"),
+                );
                 (None, None)
             }
             Err(e) => {
@@ -288,7 +325,11 @@ fn key_from_file(
     (None, None)
 }
 
-fn from_env_endpoint(ep: &EnvEndpoint, default_timeouts: Timeouts, errors: &mut Errors<'_>) -> Option<ProviderConfig> {
+fn from_env_endpoint(
+    ep: &EnvEndpoint,
+    default_timeouts: Timeouts,
+    errors: &mut Errors<'_>,
+) -> Option<ProviderConfig> {
     let var = |field: &str| format!("{}{}_{field}", ep.prefix, ep.id.to_ascii_uppercase());
     if !check_id(&ep.id, &var("URL"), errors) {
         return None;
@@ -319,7 +360,8 @@ fn from_env_endpoint(ep: &EnvEndpoint, default_timeouts: Timeouts, errors: &mut 
         timeouts: default_timeouts,
         quirks: preset.map(|p| p.quirks).unwrap_or(Quirks::COMPATIBLE),
         source: Source::EnvEndpoint(ep.prefix.to_owned()),
-        api_version: (kind == ProviderKind::Azure).then(|| llmux_providers::azure::DEFAULT_API_VERSION.to_owned()),
+        api_version: (kind == ProviderKind::Azure)
+            .then(|| llmux_providers::azure::DEFAULT_API_VERSION.to_owned()),
         deployments: BTreeMap::new(),
     })
 }

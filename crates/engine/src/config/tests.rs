@@ -1,7 +1,10 @@
 use super::*;
 
 fn load(yaml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
-    Config::load(Some(("test.yaml", yaml)), &Env::from_pairs(env.iter().copied()))
+    Config::load(
+        Some(("test.yaml", yaml)),
+        &Env::from_pairs(env.iter().copied()),
+    )
 }
 
 fn errors_of(yaml: &str, env: &[(&str, &str)]) -> Vec<String> {
@@ -60,11 +63,21 @@ models:
     let local = c.provider("local").unwrap();
     assert_eq!(local.base_url, "http://127.0.0.1:8000/v1");
     assert_eq!(local.timeouts.first_byte, Duration::from_secs(5));
-    assert_eq!(local.timeouts.connect, Duration::from_secs(2), "inherits server timeouts");
-    assert_eq!(local.headers, vec![("X-Team".to_owned(), "infra".to_owned())]);
+    assert_eq!(
+        local.timeouts.connect,
+        Duration::from_secs(2),
+        "inherits server timeouts"
+    );
+    assert_eq!(
+        local.headers,
+        vec![("X-Team".to_owned(), "infra".to_owned())]
+    );
     let groq = c.provider("groq").unwrap();
     assert_eq!(groq.base_url, "https://api.groq.com/openai/v1");
-    assert_eq!(groq.api_key.as_ref().unwrap().expose(), "gsk-test-key-123456");
+    assert_eq!(
+        groq.api_key.as_ref().unwrap().expose(),
+        "gsk-test-key-123456"
+    );
     assert_eq!(groq.source, Source::File);
     assert_eq!(c.models.len(), 2);
     let coder = c.models.iter().find(|m| m.name == "coder").unwrap();
@@ -78,16 +91,26 @@ fn every_error_is_reported_with_path_and_line() {
         &[],
     );
     let joined = errs.join("\n");
-    assert!(joined.contains("line 2: server.listne: unknown key `listne` (did you mean `listen`?)"), "{joined}");
+    assert!(
+        joined.contains("line 2: server.listne: unknown key `listne` (did you mean `listen`?)"),
+        "{joined}"
+    );
     assert!(joined.contains("line 6: providers.a.type: unknown provider type `openai-compat` (did you mean `openai-compatible`?)"), "{joined}");
-    assert!(joined.contains("line 9: providers.b.base_url: `ftp://x` is not an http(s) URL"), "{joined}");
-    assert!(joined.contains("line 10: modelz: unknown key `modelz` (did you mean `models`?)"), "{joined}");
+    assert!(
+        joined.contains("line 9: providers.b.base_url: `ftp://x` is not an http(s) URL"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("line 10: modelz: unknown key `modelz` (did you mean `models`?)"),
+        "{joined}"
+    );
     assert_eq!(errs.len(), 4, "{joined}");
 }
 
 #[test]
 fn validation_table() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         ("server: {listen: nowhere}", &[], "server.listen: `nowhere` is not an address"),
         ("server: {timeouts: {idle: 5 weeks}}", &[], "server.timeouts.idle: unknown duration unit"),
         ("providers: {x: {type: openai-compatible}}", &[], "providers.x: `base_url` is required"),
@@ -112,7 +135,10 @@ fn validation_table() {
     ];
     for (yaml, env, want) in cases {
         let errs = errors_of(yaml, env).join("\n");
-        assert!(errs.contains(want), "config {yaml:?}\n want: {want}\n got: {errs}");
+        assert!(
+            errs.contains(want),
+            "config {yaml:?}\n want: {want}\n got: {errs}"
+        );
     }
 }
 
@@ -134,8 +160,14 @@ fn env_endpoints_override_file_and_presets_fill_keys() {
     assert_eq!(mock.source.tag(), "env");
     assert_eq!(mock.api_key.as_ref().unwrap().expose(), "sk-upstream");
     let openai = c.provider("openai").unwrap();
-    assert_eq!(openai.base_url, "https://proxy.example/v1", "file settings kept");
-    assert_eq!(openai.api_key.as_ref().unwrap().expose(), "sk-openai-key-0000");
+    assert_eq!(
+        openai.base_url, "https://proxy.example/v1",
+        "file settings kept"
+    );
+    assert_eq!(
+        openai.api_key.as_ref().unwrap().expose(),
+        "sk-openai-key-0000"
+    );
     assert_eq!(openai.key_origin.as_deref(), Some("env OPENAI_API_KEY"));
     let groq = c.provider("groq").unwrap();
     assert_eq!(groq.source, Source::Preset("GROQ_API_KEY".into()));
@@ -150,7 +182,9 @@ fn every_preset_key_variable_switches_its_preset_on() {
             env.push(("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com/"));
         }
         let c = Config::load(None, &Env::from_pairs(env)).unwrap();
-        let p = c.provider(preset.id).unwrap_or_else(|| panic!("{}", preset.id));
+        let p = c
+            .provider(preset.id)
+            .unwrap_or_else(|| panic!("{}", preset.id));
         assert_eq!(p.kind, preset.kind);
         if preset.id == "azure" {
             assert_eq!(p.base_url, "https://r.openai.azure.com");
@@ -161,7 +195,11 @@ fn every_preset_key_variable_switches_its_preset_on() {
 
 #[test]
 fn gemini_accepts_google_api_key_too() {
-    let c = Config::load(None, &Env::from_pairs([("GOOGLE_API_KEY", "AIza-test-key-1234")])).unwrap();
+    let c = Config::load(
+        None,
+        &Env::from_pairs([("GOOGLE_API_KEY", "AIza-test-key-1234")]),
+    )
+    .unwrap();
     assert!(c.provider("gemini").is_some());
 }
 

@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::env::{substitute, Env};
 use super::errors::{did_you_mean, ConfigError, ConfigErrors};
-use super::raw::{kind_of, Human, RawConfig, RawModel, RawProfile, RawProvider, RawServer, RawTimeouts};
+use super::raw::{
+    kind_of, Human, RawConfig, RawModel, RawProfile, RawProvider, RawServer, RawTimeouts,
+};
 use super::units::{parse_duration, parse_size};
 use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ServerConfig, Timeouts};
@@ -109,7 +111,13 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
         Value::Null => return raw,
         Value::Object(map) => map,
         other => {
-            errors.at("", format!("the configuration must be a mapping, found {}", kind_of(other)));
+            errors.at(
+                "",
+                format!(
+                    "the configuration must be a mapping, found {}",
+                    kind_of(other)
+                ),
+            );
             return raw;
         }
     };
@@ -121,7 +129,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     if let Some(v) = map.get("server") {
         raw.server = typed::<RawServer>(v, "server", errors).unwrap_or_default();
     }
-    raw.data_dir = map.get("data_dir").and_then(|v| typed(v, "data_dir", errors));
+    raw.data_dir = map
+        .get("data_dir")
+        .and_then(|v| typed(v, "data_dir", errors));
     raw.default_model = map
         .get("default_model")
         .and_then(|v| typed(v, "default_model", errors));
@@ -163,7 +173,10 @@ fn entries<'v>(
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Object(map)) => map.iter().collect(),
         Some(other) => {
-            errors.at(path, format!("expected a mapping, found {}", kind_of(other)));
+            errors.at(
+                path,
+                format!("expected a mapping, found {}", kind_of(other)),
+            );
             Vec::new()
         }
     }
@@ -186,7 +199,10 @@ fn typed<T: DeserializeOwned>(v: &Value, base: &str, errors: &mut Errors<'_>) ->
                     if !path.ends_with(&format!(".{field}")) {
                         path = format!("{path}.{field}");
                     }
-                    unknown_key_message(&field, &expected.iter().map(String::as_str).collect::<Vec<_>>())
+                    unknown_key_message(
+                        &field,
+                        &expected.iter().map(String::as_str).collect::<Vec<_>>(),
+                    )
                 }
                 None => message,
             };
@@ -218,9 +234,19 @@ fn unknown_key_message(key: &str, known: &[&str]) -> String {
 
 /// Raw → typed, with the environment merged in.
 fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
-    let timeouts = timeouts(raw.server.timeouts.as_ref(), Timeouts::default(), "server.timeouts", errors);
+    let timeouts = timeouts(
+        raw.server.timeouts.as_ref(),
+        Timeouts::default(),
+        "server.timeouts",
+        errors,
+    );
     let server = ServerConfig {
-        listen: addr(raw.server.listen.as_deref(), DEFAULT_LISTEN, "server.listen", errors),
+        listen: addr(
+            raw.server.listen.as_deref(),
+            DEFAULT_LISTEN,
+            "server.listen",
+            errors,
+        ),
         admin_listen: addr(
             raw.server.admin_listen.as_deref(),
             DEFAULT_ADMIN_LISTEN,
@@ -271,7 +297,9 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
 }
 
 fn addr(v: Option<&str>, default: &str, path: &str, errors: &mut Errors<'_>) -> SocketAddr {
-    let fallback = default.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let fallback = default
+        .parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
     match v {
         None => fallback,
         Some(s) => s.parse().unwrap_or_else(|_| {
@@ -282,7 +310,12 @@ fn addr(v: Option<&str>, default: &str, path: &str, errors: &mut Errors<'_>) -> 
 }
 
 /// Applies the set fields of `raw` over `base`.
-pub(super) fn timeouts(raw: Option<&RawTimeouts>, base: Timeouts, path: &str, errors: &mut Errors<'_>) -> Timeouts {
+pub(super) fn timeouts(
+    raw: Option<&RawTimeouts>,
+    base: Timeouts,
+    path: &str,
+    errors: &mut Errors<'_>,
+) -> Timeouts {
     let Some(raw) = raw else { return base };
     let mut one = |v: &Option<Human>, name: &str, dflt| match v {
         None => dflt,
@@ -356,7 +389,10 @@ fn check_target(
             ),
         ),
         None => {
-            let hint = match did_you_mean(target.split('/').next().unwrap_or(target), ids.iter().copied()) {
+            let hint = match did_you_mean(
+                target.split('/').next().unwrap_or(target),
+                ids.iter().copied(),
+            ) {
                 Some(id) if target.contains('/') => format!(" (did you mean provider `{id}`?)"),
                 _ => String::new(),
             };

@@ -45,13 +45,11 @@ pub struct YamlError {
 pub fn parse(text: &str) -> Result<YamlDoc, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| YamlError {
-            message: e.info().to_owned(),
-            line: e.marker().line(),
-            column: e.marker().col() + 1,
-        })?;
+    parser.load(&mut builder, false).map_err(|e| YamlError {
+        message: e.info().to_owned(),
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+    })?;
     if let Some(err) = builder.error {
         return Err(err);
     }

@@ -21,8 +21,11 @@ fn edits_fields_in_place() {
     obj.set("model", "real").unwrap();
     assert!(obj.rename("max_tokens", "max_completion_tokens"));
     assert!(obj.remove("temperature"));
-    obj.set("stream_options", &serde_json::json!({"include_usage": true}))
-        .unwrap();
+    obj.set(
+        "stream_options",
+        &serde_json::json!({"include_usage": true}),
+    )
+    .unwrap();
     assert_eq!(
         String::from_utf8(obj.to_vec()).unwrap(),
         r#"{"model":"real","max_completion_tokens":10,"stream_options":{"include_usage":true}}"#

@@ -62,7 +62,12 @@ fn usage_key_inside_content_is_not_taken_for_usage() {
 
 #[test]
 fn error_body_shape() {
-    let body = error_body("model 'x' not found", "invalid_request_error", Some("model"), Some("model_not_found"));
+    let body = error_body(
+        "model 'x' not found",
+        "invalid_request_error",
+        Some("model"),
+        Some("model_not_found"),
+    );
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["message"], "model 'x' not found");
     assert_eq!(v["error"]["type"], "invalid_request_error");

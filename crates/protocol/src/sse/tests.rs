@@ -14,17 +14,29 @@ fn split_all(chunks: &[&[u8]]) -> (Vec<Bytes>, Option<Bytes>) {
 #[test]
 fn splits_lf_events_in_one_chunk() {
     let (events, rest) = split_all(&[b"data: a\n\ndata: b\n\n"]);
-    assert_eq!(events, vec![Bytes::from("data: a\n\n"), Bytes::from("data: b\n\n")]);
+    assert_eq!(
+        events,
+        vec![Bytes::from("data: a\n\n"), Bytes::from("data: b\n\n")]
+    );
     assert!(rest.is_none());
 }
 
 #[test]
 fn table_of_terminators() {
     // (input, expected events, expected leftover)
-    let cases: &[(&[u8], &[&[u8]], Option<&[u8]>)] = &[
+    type Case<'a> = (&'a [u8], &'a [&'a [u8]], Option<&'a [u8]>);
+    let cases: &[Case] = &[
         (b"data: x\r\n\r\n", &[b"data: x\r\n\r\n"], None),
-        (b"data: x\r\rdata: y\r\r", &[b"data: x\r\r"], Some(b"data: y\r\r")),
-        (b"data: x\n\r\ndata: y", &[b"data: x\n\r\n"], Some(b"data: y")),
+        (
+            b"data: x\r\rdata: y\r\r",
+            &[b"data: x\r\r"],
+            Some(b"data: y\r\r"),
+        ),
+        (
+            b"data: x\n\r\ndata: y",
+            &[b"data: x\n\r\n"],
+            Some(b"data: y"),
+        ),
         (b"event: e\ndata: x\n\n", &[b"event: e\ndata: x\n\n"], None),
         (b"data: x\n", &[], Some(b"data: x\n")),
         (b"\n\n", &[b"\n\n"], None),
@@ -33,7 +45,12 @@ fn table_of_terminators() {
         let (events, rest) = split_all(&[input]);
         let want: Vec<Bytes> = want.iter().map(|w| Bytes::copy_from_slice(w)).collect();
         assert_eq!(events, want, "input {:?}", String::from_utf8_lossy(input));
-        assert_eq!(rest.as_deref(), *leftover, "input {:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            rest.as_deref(),
+            *leftover,
+            "input {:?}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
@@ -42,7 +59,10 @@ fn crlf_split_between_chunks_waits_for_the_lf() {
     let (events, rest) = split_all(&[b"data: x\r\n\r", b"\ndata: y\r\n\r\n"]);
     assert_eq!(
         events,
-        vec![Bytes::from("data: x\r\n\r\n"), Bytes::from("data: y\r\n\r\n")]
+        vec![
+            Bytes::from("data: x\r\n\r\n"),
+            Bytes::from("data: y\r\n\r\n")
+        ]
     );
     assert!(rest.is_none());
 }
@@ -58,16 +78,28 @@ fn whole_events_are_zero_copy_slices() {
 
 #[test]
 fn event_data_joins_lines_and_strips_one_space() {
-    assert_eq!(event_data(b"data: {\"a\":1}\n\n").as_deref(), Some(&b"{\"a\":1}"[..]));
-    assert_eq!(event_data(b"data:x\ndata:  y\n\n").as_deref(), Some(&b"x\n y"[..]));
+    assert_eq!(
+        event_data(b"data: {\"a\":1}\n\n").as_deref(),
+        Some(&b"{\"a\":1}"[..])
+    );
+    assert_eq!(
+        event_data(b"data:x\ndata:  y\n\n").as_deref(),
+        Some(&b"x\n y"[..])
+    );
     assert_eq!(event_data(b"event: ping\n\n"), None);
     assert_eq!(event_data(b": comment\r\n\r\n"), None);
-    assert_eq!(event_name(b"event: message_start\r\ndata: {}\r\n\r\n"), Some(&b"message_start"[..]));
+    assert_eq!(
+        event_name(b"event: message_start\r\ndata: {}\r\n\r\n"),
+        Some(&b"message_start"[..])
+    );
 }
 
 #[test]
 fn replays_captured_fixtures_event_by_event() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/providers");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/providers"
+    );
     for (file, events) in [
         ("openai-chat/stream-text.sse", 0usize),
         ("gemini/stream-text.sse", 0),
@@ -85,7 +117,9 @@ fn replays_captured_fixtures_event_by_event() {
         joined.extend_from_slice(rest_whole.as_deref().unwrap_or_default());
         assert_eq!(joined, body, "{file}");
         assert!(whole.len() > 2, "{file} has events");
-        assert!(whole.iter().all(|e| event_data(e).is_some() || event_name(e).is_some()));
+        assert!(whole
+            .iter()
+            .all(|e| event_data(e).is_some() || event_name(e).is_some()));
     }
 }
 

@@ -62,7 +62,10 @@ pub(crate) struct Controls {
 impl Controls {
     /// Read the controls from `headers`, falling back to `defaults` (lowercase names).
     /// An unparsable value is an error message for a 400 answer.
-    pub(crate) fn parse(headers: &HeaderMap, defaults: &[(String, String)]) -> Result<Self, String> {
+    pub(crate) fn parse(
+        headers: &HeaderMap,
+        defaults: &[(String, String)],
+    ) -> Result<Self, String> {
         let get = |name: &str| -> Option<String> {
             match headers.get(name) {
                 Some(v) => Some(String::from_utf8_lossy(v.as_bytes()).into_owned()),
@@ -74,11 +77,17 @@ impl Controls {
         };
         let number = |name: &str| -> Result<Option<u64>, String> {
             get(name)
-                .map(|v| v.trim().parse::<u64>().map_err(|_| format!("invalid {name}: {v:?}")))
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("invalid {name}: {v:?}"))
+                })
                 .transpose()
         };
         let status = match get("x-mock-status") {
-            Some(v) => Some(parse_status(&v).ok_or_else(|| format!("invalid x-mock-status: {v:?}"))?),
+            Some(v) => {
+                Some(parse_status(&v).ok_or_else(|| format!("invalid x-mock-status: {v:?}"))?)
+            }
             None => None,
         };
         Ok(Self {
@@ -95,5 +104,8 @@ impl Controls {
 
 /// A final status code (200..=599).
 fn parse_status(s: &str) -> Option<u16> {
-    s.trim().parse::<u16>().ok().filter(|c| (200..=599).contains(c))
+    s.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (200..=599).contains(c))
 }

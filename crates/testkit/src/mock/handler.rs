@@ -78,7 +78,12 @@ impl Reply {
         }
     }
 
-    fn into_response(self, chunk_delay: Duration, end: End, tracker: Tracker) -> Response<MockBody> {
+    fn into_response(
+        self,
+        chunk_delay: Duration,
+        end: End,
+        tracker: Tracker,
+    ) -> Response<MockBody> {
         let body = MockBody::new(self.frames, chunk_delay, end, self.streaming, tracker);
         let mut response = Response::new(body);
         *response.status_mut() =
@@ -216,7 +221,11 @@ async fn route(
     let by_stream = |streamed: &str, whole: &str| if stream { streamed } else { whole }.to_owned();
     let replay = if p.ends_with("/chat/completions") {
         let s = script();
-        return if stream { Reply::sse(s.chat_stream()) } else { Reply::json(200, s.chat_json()) };
+        return if stream {
+            Reply::sse(s.chat_stream())
+        } else {
+            Reply::json(200, s.chat_json())
+        };
     } else if p.ends_with("/completions") {
         let s = script();
         return if stream {
@@ -230,7 +239,10 @@ async fn route(
             Err(msg) => Reply::error(400, &msg, "invalid_request_error", None),
         };
     } else if p.ends_with("/responses") {
-        by_stream("openai-responses/stream-text.sse", "openai-responses/nonstream-text.json")
+        by_stream(
+            "openai-responses/stream-text.sse",
+            "openai-responses/nonstream-text.json",
+        )
     } else if p.ends_with("/messages/count_tokens") {
         return Reply::json(200, Bytes::from_static(b"{\"input_tokens\":9}"));
     } else if p.ends_with("/messages") {
@@ -242,11 +254,20 @@ async fn route(
     } else if p.ends_with("/api/chat") {
         // Ollama streams unless told otherwise.
         let streamed = fields.stream != Some(false);
-        if streamed { "ollama/chat-stream.ndjson" } else { "ollama/chat-nonstream.json" }.to_owned()
+        if streamed {
+            "ollama/chat-stream.ndjson"
+        } else {
+            "ollama/chat-nonstream.json"
+        }
+        .to_owned()
     } else if p.ends_with("/api/generate") {
         let streamed = fields.stream != Some(false);
-        if streamed { "ollama/generate-stream.ndjson" } else { "ollama/generate-nonstream.json" }
-            .to_owned()
+        if streamed {
+            "ollama/generate-stream.ndjson"
+        } else {
+            "ollama/generate-nonstream.json"
+        }
+        .to_owned()
     } else if p.ends_with("/api/tags") {
         return Reply::json(200, shared.tags_json.clone());
     } else if p.ends_with("/api/version") {

@@ -13,6 +13,16 @@
 //!
 //! Any request may steer the answer with `x-mock-*` headers (fixture replay, delays, chunk
 //! count, text, faults): see [`MockUpstream`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use llmux_testkit::mock::{MockConfig, MockUpstream};
+//! let mock = MockUpstream::start(MockConfig::default()).await?;
+//! let base_url = format!("{}/v1", mock.url()); // point the gateway's provider here
+//! // … send traffic (optionally with `x-mock-fault: reset-mid-stream` etc.) …
+//! assert_eq!(mock.stats().cancelled, 0);
+//! # let _ = base_url; Ok(()) }
+//! ```
 
 mod body;
 mod controls;
@@ -197,6 +207,7 @@ impl MockUpstream {
     /// Like [`MockUpstream::start_on`], with server-wide default control headers:
     /// `(name, value)` pairs such as `("x-mock-fault", "stall")` that apply to every request
     /// not carrying that header itself. Used by the `llmux-mock` binary's CLI flags.
+    /// An invalid default value is an `InvalidInput` error.
     pub async fn start_on_with_defaults(
         addr: SocketAddr,
         config: MockConfig,
@@ -204,10 +215,12 @@ impl MockUpstream {
     ) -> std::io::Result<MockUpstream> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let defaults = defaults
+        let defaults: Vec<(String, String)> = defaults
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
+        controls::Controls::parse(&http::HeaderMap::new(), &defaults)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let shared = Arc::new(Shared {
             models_json: scripted::models_list(&config.models),
             tags_json: scripted::ollama_tags(&config.models),

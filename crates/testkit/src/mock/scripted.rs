@@ -111,7 +111,11 @@ impl Script<'_> {
                  \"refusal\":null,\"annotations\":[]}},\"logprobs\":null,\"finish_reason\":\"stop\"}}"
             );
         }
-        let _ = write!(out, "],\"usage\":{},\"service_tier\":\"default\"}}", self.usage(true));
+        let _ = write!(
+            out,
+            "],\"usage\":{},\"service_tier\":\"default\"}}",
+            self.usage(true)
+        );
         Bytes::from(out)
     }
 
@@ -119,7 +123,11 @@ impl Script<'_> {
     pub(crate) fn chat_stream(&self) -> Vec<Bytes> {
         let pieces = split_text(self.text, self.chunks);
         let mut steps = vec!["{\"role\":\"assistant\",\"content\":\"\"}".to_owned()];
-        steps.extend(pieces.iter().map(|p| format!("{{\"content\":{}}}", json_str(p))));
+        steps.extend(
+            pieces
+                .iter()
+                .map(|p| format!("{{\"content\":{}}}", json_str(p))),
+        );
         self.stream_frames("chatcmpl", "chat.completion.chunk", &steps, |i, step, last| {
             let finish = if last { "\"stop\"" } else { "null" };
             let delta = if last { "{}" } else { step };
@@ -151,8 +159,14 @@ impl Script<'_> {
             .map(|p| json_str(p))
             .collect();
         self.stream_frames("cmpl", "text_completion", &steps, |i, step, last| {
-            let (text, finish) = if last { ("\"\"", "\"stop\"") } else { (step, "null") };
-            format!("{{\"text\":{text},\"index\":{i},\"logprobs\":null,\"finish_reason\":{finish}}}")
+            let (text, finish) = if last {
+                ("\"\"", "\"stop\"")
+            } else {
+                (step, "null")
+            };
+            format!(
+                "{{\"text\":{text},\"index\":{i},\"logprobs\":null,\"finish_reason\":{finish}}}"
+            )
         })
     }
 
@@ -183,7 +197,9 @@ impl Script<'_> {
         }
         if self.include_usage {
             let usage = self.usage(object == "chat.completion.chunk");
-            frames.push(Bytes::from(format!("data: {head}],\"usage\":{usage}}}\n\n")));
+            frames.push(Bytes::from(format!(
+                "data: {head}],\"usage\":{usage}}}\n\n"
+            )));
         }
         frames.push(Bytes::from_static(DONE.as_bytes()));
         frames
@@ -258,7 +274,10 @@ pub(crate) fn openai_error(message: &str, kind: &str, code: Option<&str>) -> Byt
 /// `GET /v1/models` body.
 pub(crate) fn models_list(models: &[String]) -> Bytes {
     let data: Vec<String> = models.iter().map(|m| model_object(m)).collect();
-    Bytes::from(format!("{{\"object\":\"list\",\"data\":[{}]}}", data.join(",")))
+    Bytes::from(format!(
+        "{{\"object\":\"list\",\"data\":[{}]}}",
+        data.join(",")
+    ))
 }
 
 /// One OpenAI model object.
@@ -346,7 +365,11 @@ fn base64_encode(data: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for k in 0..4 {
             if k <= chunk.len() {
@@ -365,7 +388,10 @@ mod tests {
 
     #[test]
     fn split_words_and_chars() {
-        assert_eq!(split_text(DEFAULT_TEXT, 3), ["Hello", " from", " llmux-mock."]);
+        assert_eq!(
+            split_text(DEFAULT_TEXT, 3),
+            ["Hello", " from", " llmux-mock."]
+        );
         assert_eq!(split_text(DEFAULT_TEXT, 2).concat(), DEFAULT_TEXT);
         let p = split_text("abc", 5);
         assert_eq!(p.len(), 5);

@@ -1,0 +1,261 @@
+//! The one error type of the request path. The server turns it into a response in the
+//! client's dialect in exactly one place.
+
+use std::time::Duration;
+
+/// Who caused an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The client sent something wrong.
+    Client,
+    /// The provider failed or misbehaved.
+    Upstream,
+    /// llmux itself.
+    Gateway,
+}
+
+/// What went wrong, with the details a message needs.
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorKind {
+    /// The body is not the JSON object the endpoint expects.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// A field has the wrong type or value.
+    #[error("{message}")]
+    InvalidField {
+        /// The offending parameter.
+        param: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No provider or virtual model serves this model name.
+    #[error("the model `{model}` does not exist or is not served by this gateway; list the available models with GET /v1/models")]
+    ModelNotFound {
+        /// The requested name.
+        model: String,
+    },
+    /// The body is larger than `server.body_limit`.
+    #[error("the request body is larger than the limit of {limit} bytes; send a smaller request or raise `server.body_limit`")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The route does not exist.
+    #[error("unknown endpoint {method} {path}")]
+    RouteNotFound {
+        /// HTTP method.
+        method: String,
+        /// Request path.
+        path: String,
+    },
+    /// The provider speaks another protocol and no translation exists for this pair yet.
+    #[error("the model `{model}` is served by provider `{provider}`, which speaks {provider_dialect}; requests in {client_dialect} cannot be translated to it")]
+    UnsupportedTranslation {
+        /// Requested model.
+        model: String,
+        /// Provider id.
+        provider: String,
+        /// The provider's protocol.
+        provider_dialect: &'static str,
+        /// The client's protocol.
+        client_dialect: &'static str,
+    },
+    /// The provider could not be reached.
+    #[error("could not reach provider `{provider}`: {detail}")]
+    UpstreamUnreachable {
+        /// Provider id.
+        provider: String,
+        /// Connection error (never contains secrets).
+        detail: String,
+    },
+    /// The provider did not answer in time.
+    #[error("provider `{provider}` did not {what} within {after:?}")]
+    UpstreamTimeout {
+        /// Provider id.
+        provider: String,
+        /// What it did not do (`send the response head`, `send more data`, ...).
+        what: &'static str,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The provider broke the connection or sent something unusable.
+    #[error("provider `{provider}` failed mid-response: {detail}")]
+    UpstreamBroken {
+        /// Provider id.
+        provider: String,
+        /// What happened.
+        detail: String,
+    },
+    /// A bug or resource problem in llmux.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// An error on the request path.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct GatewayError(#[from] pub ErrorKind);
+
+impl GatewayError {
+    /// The kind of error.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Who is at fault.
+    pub fn side(&self) -> Side {
+        match self.0 {
+            ErrorKind::InvalidJson(_)
+            | ErrorKind::InvalidField { .. }
+            | ErrorKind::ModelNotFound { .. }
+            | ErrorKind::PayloadTooLarge { .. }
+            | ErrorKind::RouteNotFound { .. }
+            | ErrorKind::UnsupportedTranslation { .. } => Side::Client,
+            ErrorKind::UpstreamUnreachable { .. }
+            | ErrorKind::UpstreamTimeout { .. }
+            | ErrorKind::UpstreamBroken { .. } => Side::Upstream,
+            ErrorKind::Internal(_) => Side::Gateway,
+        }
+    }
+
+    /// Whether trying again (maybe elsewhere) could succeed.
+    pub fn retryable(&self) -> bool {
+        self.side() == Side::Upstream
+    }
+
+    /// HTTP status for this error.
+    pub fn status(&self) -> u16 {
+        match self.0 {
+            ErrorKind::InvalidJson(_) | ErrorKind::InvalidField { .. } => 400,
+            ErrorKind::UnsupportedTranslation { .. } => 400,
+            ErrorKind::ModelNotFound { .. } | ErrorKind::RouteNotFound { .. } => 404,
+            ErrorKind::PayloadTooLarge { .. } => 413,
+            ErrorKind::UpstreamUnreachable { .. } | ErrorKind::UpstreamBroken { .. } => 502,
+            ErrorKind::UpstreamTimeout { .. } => 504,
+            ErrorKind::Internal(_) => 500,
+        }
+    }
+
+    /// Low-cardinality label for logs and metrics; also OpenAI's `code`.
+    pub fn code(&self) -> &'static str {
+        match self.0 {
+            ErrorKind::InvalidJson(_) => "invalid_json",
+            ErrorKind::InvalidField { .. } => "invalid_field",
+            ErrorKind::ModelNotFound { .. } => "model_not_found",
+            ErrorKind::PayloadTooLarge { .. } => "payload_too_large",
+            ErrorKind::RouteNotFound { .. } => "unknown_url",
+            ErrorKind::UnsupportedTranslation { .. } => "unsupported_translation",
+            ErrorKind::UpstreamUnreachable { .. } => "upstream_unreachable",
+            ErrorKind::UpstreamTimeout { .. } => "upstream_timeout",
+            ErrorKind::UpstreamBroken { .. } => "upstream_broken",
+            ErrorKind::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The request parameter at fault, if any.
+    pub fn param(&self) -> Option<&'static str> {
+        match &self.0 {
+            ErrorKind::InvalidField { param, .. } => Some(param),
+            ErrorKind::ModelNotFound { .. } | ErrorKind::UnsupportedTranslation { .. } => {
+                Some("model")
+            }
+            _ => None,
+        }
+    }
+
+    /// Shorthand for an invalid field.
+    pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
+        GatewayError(ErrorKind::InvalidField {
+            param,
+            message: message.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_table() {
+        let cases: Vec<(GatewayError, u16, Side, bool, &str)> = vec![
+            (
+                ErrorKind::InvalidJson("x".into()).into(),
+                400,
+                Side::Client,
+                false,
+                "invalid_json",
+            ),
+            (
+                GatewayError::invalid("model", "x"),
+                400,
+                Side::Client,
+                false,
+                "invalid_field",
+            ),
+            (
+                ErrorKind::ModelNotFound { model: "m".into() }.into(),
+                404,
+                Side::Client,
+                false,
+                "model_not_found",
+            ),
+            (
+                ErrorKind::PayloadTooLarge { limit: 1 }.into(),
+                413,
+                Side::Client,
+                false,
+                "payload_too_large",
+            ),
+            (
+                ErrorKind::UpstreamUnreachable {
+                    provider: "p".into(),
+                    detail: "refused".into(),
+                }
+                .into(),
+                502,
+                Side::Upstream,
+                true,
+                "upstream_unreachable",
+            ),
+            (
+                ErrorKind::UpstreamTimeout {
+                    provider: "p".into(),
+                    what: "answer",
+                    after: Duration::from_secs(1),
+                }
+                .into(),
+                504,
+                Side::Upstream,
+                true,
+                "upstream_timeout",
+            ),
+            (
+                ErrorKind::Internal("bug".into()).into(),
+                500,
+                Side::Gateway,
+                false,
+                "internal_error",
+            ),
+        ];
+        for (err, status, side, retry, code) in cases {
+            assert_eq!(err.status(), status, "{err}");
+            assert_eq!(err.side(), side, "{err}");
+            assert_eq!(err.retryable(), retry, "{err}");
+            assert_eq!(err.code(), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn model_not_found_says_how_to_list_models() {
+        let e: GatewayError = ErrorKind::ModelNotFound {
+            model: "gpt-9".into(),
+        }
+        .into();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("`gpt-9`") && msg.contains("GET /v1/models"),
+            "{msg}"
+        );
+    }
+}

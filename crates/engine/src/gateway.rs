@@ -1,0 +1,39 @@
+//! The gateway: the current runtime snapshot (atomically swappable) and the record sink.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::record::RecordSink;
+use crate::snapshot::Snapshot;
+
+/// Shared state of a running gateway.
+pub struct Gateway {
+    snapshot: ArcSwap<Snapshot>,
+    sink: Arc<dyn RecordSink>,
+}
+
+impl Gateway {
+    /// A gateway serving `snapshot`, sending request records to `sink`.
+    pub fn new(snapshot: Snapshot, sink: Arc<dyn RecordSink>) -> Self {
+        Gateway {
+            snapshot: ArcSwap::from_pointee(snapshot),
+            sink,
+        }
+    }
+
+    /// The current snapshot; a request keeps the one it loaded to the end.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Replaces the snapshot; in-flight requests finish on the old one.
+    pub fn swap(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+    }
+
+    /// The record sink.
+    pub fn sink(&self) -> Arc<dyn RecordSink> {
+        self.sink.clone()
+    }
+}

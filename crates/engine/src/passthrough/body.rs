@@ -1,0 +1,311 @@
+//! The response body of a same-dialect call: upstream bytes flow to the client as they arrive,
+//! while a tap reads usage and timing. SSE streams are cut into events only to read (and, when
+//! llmux itself asked for usage, drop) the usage chunk; whole chunks pass through zero-copy.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use llmux_protocol::{openai, sse::SseSplitter};
+use tokio::time::{Instant, Sleep};
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::record::Recorder;
+
+/// Renders an error as one event of the client's stream dialect.
+pub type ErrorEvent = fn(&GatewayError) -> Bytes;
+
+/// How much of the end of a non-streamed body is kept to find its `usage`.
+const TAIL: usize = 4096;
+
+/// What the tap does with the bytes.
+pub enum Mode {
+    /// An SSE stream: read usage per event; optionally drop the usage-only chunk.
+    Sse {
+        /// Drop the usage-only chunk (llmux asked for it, the client did not).
+        strip_usage: bool,
+        /// Renders a mid-stream failure for the client.
+        error_event: ErrorEvent,
+    },
+    /// A whole JSON body: read usage from its tail.
+    Json,
+    /// Pass through without reading (error bodies, unknown content).
+    Raw,
+}
+
+/// The client-facing body of a passthrough response.
+pub struct PassthroughBody {
+    upstream: reqwest::Body,
+    mode: Mode,
+    splitter: SseSplitter,
+    events: Vec<Bytes>,
+    tail: BytesMut,
+    ready: VecDeque<Bytes>,
+    peeked: Option<Bytes>,
+    provider: String,
+    idle_after: Duration,
+    deadline: Option<Instant>,
+    last_activity: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
+    recorder: Recorder,
+    done: bool,
+}
+
+impl PassthroughBody {
+    /// Wraps an upstream body. `total` bounds the whole body (non-streamed responses only).
+    pub fn new(
+        upstream: reqwest::Body,
+        mode: Mode,
+        provider: String,
+        idle_after: Duration,
+        total: Option<Duration>,
+        recorder: Recorder,
+    ) -> Self {
+        let now = Instant::now();
+        PassthroughBody {
+            upstream,
+            mode,
+            splitter: SseSplitter::new(),
+            events: Vec::new(),
+            tail: BytesMut::new(),
+            ready: VecDeque::new(),
+            peeked: None,
+            provider,
+            idle_after,
+            deadline: total.map(|t| now + t),
+            last_activity: now,
+            timer: None,
+            recorder,
+            done: false,
+        }
+    }
+
+    /// Waits for the first upstream chunk before the response head is committed, so that an
+    /// upstream that fails at once still gets a proper error status instead of a broken stream.
+    pub async fn peek(&mut self) -> Result<(), GatewayError> {
+        let first = std::future::poll_fn(|cx| self.poll_upstream(cx)).await;
+        match first {
+            Some(Ok(chunk)) => {
+                self.peeked = Some(chunk);
+                Ok(())
+            }
+            Some(Err(e)) => {
+                self.recorder.error(e.code());
+                self.done = true;
+                Err(e)
+            }
+            None => {
+                self.done = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// The next upstream chunk, with the idle and total timeouts applied.
+    fn poll_upstream(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, GatewayError>>> {
+        if let Some(chunk) = self.peeked.take() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        loop {
+            match Pin::new(&mut self.upstream).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if data.is_empty() => continue,
+                    Ok(data) => {
+                        self.last_activity = Instant::now();
+                        self.recorder.first_byte();
+                        return Poll::Ready(Some(Ok(data)));
+                    }
+                    Err(_trailers) => continue,
+                },
+                Poll::Ready(Some(Err(e))) => {
+                    let detail = crate::upstream::chain(&e);
+                    let err = if e.is_timeout() {
+                        timeout_error(&self.provider, self.idle_after)
+                    } else {
+                        ErrorKind::UpstreamBroken {
+                            provider: self.provider.clone(),
+                            detail: if detail.is_empty() {
+                                "connection lost".into()
+                            } else {
+                                detail
+                            },
+                        }
+                        .into()
+                    };
+                    return Poll::Ready(Some(Err(err)));
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return self.poll_timer(cx),
+            }
+        }
+    }
+
+    /// Checks the idle/total timer. The timer is re-armed lazily (not on every chunk): when it
+    /// fires early because data arrived meanwhile, it is pushed to the new due time.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, GatewayError>>> {
+        loop {
+            let idle_due = self.last_activity + self.idle_after;
+            let due = self.deadline.map_or(idle_due, |d| d.min(idle_due));
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+            if timer.deadline() != due {
+                timer.as_mut().reset(due);
+            }
+            match timer.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {
+                    let now = Instant::now();
+                    if self.deadline.is_some_and(|d| now >= d) {
+                        return Poll::Ready(Some(Err(ErrorKind::UpstreamTimeout {
+                            provider: self.provider.clone(),
+                            what: "finish the response",
+                            after: self.deadline.map(|_| self.idle_after).unwrap_or_default(),
+                        }
+                        .into())));
+                    }
+                    if now >= self.last_activity + self.idle_after {
+                        return Poll::Ready(Some(Err(timeout_error(
+                            &self.provider,
+                            self.idle_after,
+                        ))));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds one upstream chunk through the tap, queueing what the client gets.
+    fn on_data(&mut self, data: Bytes) {
+        match &self.mode {
+            Mode::Raw => self.ready.push_back(data),
+            Mode::Json => {
+                self.tail.extend_from_slice(&data);
+                if self.tail.len() > 2 * TAIL {
+                    let cut = self.tail.len() - TAIL;
+                    let _ = self.tail.split_to(cut);
+                }
+                self.ready.push_back(data);
+            }
+            Mode::Sse { strip_usage, .. } => {
+                let strip_usage = *strip_usage;
+                let whole_chunk = !self.splitter.has_pending();
+                self.events.clear();
+                self.splitter.push(data.clone(), &mut self.events);
+                let mut dropped = false;
+                let mut kept = Vec::with_capacity(self.events.len());
+                for ev in self.events.drain(..) {
+                    // Cheap: a byte search; only the usage chunk is parsed.
+                    if let Some(usage) = openai::chunk_usage(&ev) {
+                        self.recorder.usage(usage);
+                        let usage_only = llmux_protocol::sse::event_data(&ev)
+                            .is_some_and(|d| openai::is_usage_only_chunk(&d));
+                        if strip_usage && usage_only {
+                            dropped = true;
+                            continue;
+                        }
+                    }
+                    kept.push(ev);
+                }
+                if whole_chunk && !self.splitter.has_pending() && !dropped {
+                    self.ready.push_back(data); // the common case: forward the chunk as is
+                } else if kept.len() == 1 {
+                    self.ready.extend(kept);
+                } else if !kept.is_empty() {
+                    let mut joined = BytesMut::with_capacity(kept.iter().map(Bytes::len).sum());
+                    for ev in kept {
+                        joined.extend_from_slice(&ev);
+                    }
+                    self.ready.push_back(joined.freeze());
+                }
+            }
+        }
+    }
+
+    /// The upstream body ended normally.
+    fn on_end(&mut self) {
+        match &self.mode {
+            Mode::Sse { .. } => {
+                if let Some(rest) = self.splitter.finish() {
+                    self.ready.push_back(rest);
+                }
+            }
+            Mode::Json => {
+                if let Some(usage) = openai::tail_usage(&self.tail) {
+                    self.recorder.usage(usage);
+                }
+            }
+            Mode::Raw => {}
+        }
+        self.done = true;
+    }
+}
+
+fn timeout_error(provider: &str, after: Duration) -> GatewayError {
+    ErrorKind::UpstreamTimeout {
+        provider: provider.to_owned(),
+        what: "send more data",
+        after,
+    }
+    .into()
+}
+
+impl Body for PassthroughBody {
+    type Data = Bytes;
+    type Error = GatewayError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, GatewayError>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(b) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(Frame::data(b))));
+            }
+            if this.done {
+                this.recorder.finish();
+                return Poll::Ready(None);
+            }
+            match this.poll_upstream(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(data))) => this.on_data(data),
+                Poll::Ready(None) => this.on_end(),
+                Poll::Ready(Some(Err(err))) => {
+                    this.recorder.error(err.code());
+                    this.done = true;
+                    tracing::warn!(provider = %this.provider, error = %err, "upstream failed mid-response");
+                    match &this.mode {
+                        // A stream ends with a well-formed error event, then closes.
+                        Mode::Sse { error_event, .. } => this.ready.push_back(error_event(&err)),
+                        // A body with a committed length cannot be completed: abort it.
+                        Mode::Json | Mode::Raw => {
+                            this.recorder.finish();
+                            return Poll::Ready(Some(Err(err)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done && self.ready.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.mode {
+            // Unchanged bytes: the upstream's exact length still holds.
+            Mode::Json | Mode::Raw
+                if self.peeked.is_none() && self.ready.is_empty() && !self.done =>
+            {
+                self.upstream.size_hint()
+            }
+            _ => SizeHint::default(),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Same-dialect calls (OpenAI client → OpenAI-family provider): the fast path. The body gets
+//! minimal edits, the response streams through untouched while a tap reads usage and timing.
+
+mod body;
+mod request;
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode};
+use llmux_protocol::Dialect;
+use llmux_providers::Operation;
+
+pub use body::{ErrorEvent, Mode, PassthroughBody};
+pub use request::{inspect, prepare, Inspected, Prepared};
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::gateway::Gateway;
+use crate::record::{Recorder, RequestRecord};
+use crate::upstream;
+
+/// An inbound OpenAI-family request, as the server hands it over.
+pub struct Inbound {
+    /// Which endpoint.
+    pub op: Operation,
+    /// Client headers.
+    pub headers: HeaderMap,
+    /// The raw body.
+    pub body: Bytes,
+    /// The request id.
+    pub request_id: HeaderValue,
+    /// Renders a mid-stream error event in the client's dialect.
+    pub error_event: ErrorEvent,
+}
+
+/// Header names llmux adds to responses.
+pub mod headers {
+    /// `provider/model` that served the request.
+    pub const UPSTREAM: &str = "x-llmux-upstream";
+    /// Parameters removed because the upstream model rejects them.
+    pub const DROPPED_PARAMS: &str = "x-llmux-dropped-params";
+}
+
+/// Client headers never forwarded upstream: hop-by-hop, framing, and every credential (the
+/// provider's own key is added instead).
+fn forwardable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "host"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "content-length"
+            | "accept-encoding"
+            | "authorization"
+            | "x-api-key"
+            | "api-key"
+            | "x-goog-api-key"
+            | "cookie"
+            | "x-proxy-tag"
+    )
+}
+
+/// Upstream response headers never passed back: hop-by-hop ones.
+fn returnable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+impl Gateway {
+    /// Serves an OpenAI-family request by passthrough to the resolved provider.
+    pub async fn openai(
+        &self,
+        inbound: Inbound,
+    ) -> Result<Response<PassthroughBody>, GatewayError> {
+        let started = Instant::now();
+        let snapshot = self.snapshot();
+        let inspected = inspect(&inbound.body, inbound.op)?;
+        let requested_model = inspected.model.clone();
+        let route = snapshot.resolve(&requested_model)?;
+        let provider = route.provider;
+        if provider.kind.dialect() != Dialect::OpenAiChat {
+            return Err(ErrorKind::UnsupportedTranslation {
+                model: requested_model.clone(),
+                provider: provider.id.clone(),
+                provider_dialect: provider.kind.dialect().as_str(),
+                client_dialect: Dialect::OpenAiChat.as_str(),
+            }
+            .into());
+        }
+        let prepared = prepare(&inbound.body, inspected, inbound.op, &route)?;
+
+        let mut out_headers =
+            HeaderMap::with_capacity(inbound.headers.len() + provider.headers.len() + 2);
+        for (name, value) in &inbound.headers {
+            if forwardable(name) {
+                out_headers.append(name.clone(), value.clone());
+            }
+        }
+        for (name, value) in &provider.headers {
+            out_headers.insert(name.clone(), value.clone());
+        }
+        out_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        out_headers.insert(
+            HeaderName::from_static("x-request-id"),
+            inbound.request_id.clone(),
+        );
+
+        let url = provider.url(inbound.op, route.model);
+        let response =
+            upstream::send(provider, Method::POST, &url, out_headers, prepared.body).await?;
+
+        let status = response.status();
+        let is_sse = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("text/event-stream"));
+        let mode = if !status.is_success() {
+            Mode::Raw
+        } else if is_sse {
+            Mode::Sse {
+                strip_usage: prepared.strip_usage,
+                error_event: inbound.error_event,
+            }
+        } else {
+            Mode::Json
+        };
+        let record = RequestRecord {
+            request_id: inbound.request_id.to_str().unwrap_or_default().to_owned(),
+            operation: inbound.op.as_str(),
+            requested_model: requested_model.clone(),
+            provider: provider.id.clone(),
+            upstream_model: route.model.to_owned(),
+            status: status.as_u16(),
+            stream: is_sse,
+            ttft: None,
+            duration: started.elapsed(),
+            usage: None,
+            error: (!status.is_success()).then_some("upstream_status"),
+        };
+        let recorder = Recorder::new(self.sink(), started, record);
+        let upstream_response: http::Response<reqwest::Body> = response.into();
+        let (mut parts, upstream_body) = upstream_response.into_parts();
+        let total = (!is_sse).then_some(provider.timeouts.total);
+        let mut body = PassthroughBody::new(
+            upstream_body,
+            mode,
+            provider.id.clone(),
+            provider.timeouts.idle,
+            total,
+            recorder,
+        );
+        if is_sse && status.is_success() {
+            body.peek().await?;
+        }
+
+        parts.headers.retain_returnable();
+        if is_sse && prepared.strip_usage {
+            parts.headers.remove(header::CONTENT_LENGTH);
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
+            parts
+                .headers
+                .insert(HeaderName::from_static(headers::UPSTREAM), v);
+        }
+        if !prepared.dropped.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&prepared.dropped.join(",")) {
+                parts
+                    .headers
+                    .insert(HeaderName::from_static(headers::DROPPED_PARAMS), v);
+            }
+        }
+        let mut response = Response::new(body);
+        *response.status_mut() =
+            StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        *response.headers_mut() = parts.headers;
+        Ok(response)
+    }
+}
+
+/// Removes hop-by-hop headers in place.
+trait RetainReturnable {
+    fn retain_returnable(&mut self);
+}
+
+impl RetainReturnable for HeaderMap {
+    fn retain_returnable(&mut self) {
+        let drop: Vec<HeaderName> = self.keys().filter(|n| !returnable(n)).cloned().collect();
+        for name in drop {
+            self.remove(name);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Prepares a same-dialect request body: validates the fields llmux relies on and makes the
+//! minimal edits (model id, profile, reasoning-model fixups, usage in streams). Everything
+//! else is forwarded exactly as the client sent it.
+
+use bytes::Bytes;
+use llmux_protocol::RawObject;
+use llmux_providers::{openai as openai_quirks, Operation};
+use serde_json::value::RawValue;
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::snapshot::Route;
+
+/// The fields of an OpenAI-family request that routing needs, read without a full parse.
+pub struct Inspected<'a> {
+    /// The parsed top level of the body.
+    pub object: RawObject<'a>,
+    /// `model`.
+    pub model: String,
+    /// `stream`.
+    pub stream: bool,
+}
+
+/// Parses and checks a request body for `op`.
+pub fn inspect(body: &[u8], op: Operation) -> Result<Inspected<'_>, GatewayError> {
+    let object =
+        RawObject::parse(body).map_err(|e| GatewayError::from(ErrorKind::InvalidJson(e.0)))?;
+    let model = match object.get("model") {
+        None => {
+            return Err(GatewayError::invalid(
+                "model",
+                "you must provide a model parameter (`\"model\": \"...\"`)",
+            ))
+        }
+        Some(raw) => serde_json::from_str::<String>(raw.get()).map_err(|_| {
+            GatewayError::invalid(
+                "model",
+                format!("`model` must be a string, got {}", json_kind(raw)),
+            )
+        })?,
+    };
+    if model.is_empty() {
+        return Err(GatewayError::invalid("model", "`model` must not be empty"));
+    }
+    let stream = match object.get("stream") {
+        None => false,
+        Some(raw) if raw.get() == "null" => false,
+        Some(raw) => serde_json::from_str::<bool>(raw.get()).map_err(|_| {
+            GatewayError::invalid(
+                "stream",
+                format!("`stream` must be true or false, got {}", json_kind(raw)),
+            )
+        })?,
+    };
+    let (field, want_array) = match op {
+        Operation::ChatCompletions => ("messages", true),
+        Operation::Completions => ("prompt", false),
+        Operation::Embeddings => ("input", false),
+        Operation::Models => {
+            return Ok(Inspected {
+                object,
+                model,
+                stream,
+            })
+        }
+    };
+    match object.get(field) {
+        None => {
+            return Err(GatewayError::invalid(
+                static_name(field),
+                format!("`{field}` is required for {}", op.path()),
+            ))
+        }
+        Some(raw) if want_array && !raw.get().starts_with('[') => {
+            return Err(GatewayError::invalid(
+                static_name(field),
+                format!(
+                    "`{field}` must be a list of message objects, got {}",
+                    json_kind(raw)
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    if object
+        .get("stream_options")
+        .is_some_and(|raw| raw.get() != "null" && !raw.get().starts_with('{'))
+    {
+        return Err(GatewayError::invalid(
+            "stream_options",
+            "`stream_options` must be an object",
+        ));
+    }
+    Ok(Inspected {
+        object,
+        model,
+        stream,
+    })
+}
+
+fn static_name(field: &str) -> &'static str {
+    match field {
+        "messages" => "messages",
+        "prompt" => "prompt",
+        _ => "input",
+    }
+}
+
+/// Names the JSON type of a raw value, for error messages.
+fn json_kind(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The body to send upstream and what the response tap must know.
+pub struct Prepared {
+    /// The upstream body.
+    pub body: Bytes,
+    /// Whether the client asked for a stream.
+    pub stream: bool,
+    /// llmux asked for usage in the stream; the client did not, so the usage chunk is dropped.
+    pub strip_usage: bool,
+    /// Parameters removed because the upstream model rejects them.
+    pub dropped: Vec<&'static str>,
+}
+
+/// Applies the route's edits. Returns the original bytes untouched when nothing changes.
+pub fn prepare(
+    original: &Bytes,
+    mut inspected: Inspected<'_>,
+    op: Operation,
+    route: &Route<'_>,
+) -> Result<Prepared, GatewayError> {
+    let mut edited = false;
+    let obj = &mut inspected.object;
+    if inspected.model != route.model {
+        set(obj, "model", route.model)?;
+        edited = true;
+    }
+    if let Some(profile) = route.profile {
+        profile.apply(obj)?;
+        edited = true;
+    }
+    // A profile may have switched streaming on or off.
+    let stream = if edited {
+        obj.get_as::<bool>("stream").ok().flatten().unwrap_or(false)
+    } else {
+        inspected.stream
+    };
+    let mut dropped = Vec::new();
+    let quirks = route.provider.quirks;
+    if op == Operation::ChatCompletions
+        && quirks.reasoning_params
+        && openai_quirks::is_reasoning_model(route.model)
+    {
+        dropped = openai_quirks::fix_reasoning_request(obj);
+        edited |= !dropped.is_empty() || obj.contains("max_completion_tokens");
+    }
+    let mut strip_usage = false;
+    if stream && op.can_stream() && quirks.stream_usage {
+        let mut options: serde_json::Map<String, serde_json::Value> = obj
+            .get_as::<serde_json::Map<String, serde_json::Value>>("stream_options")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let client_asked = options
+            .get("include_usage")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if !client_asked {
+            options.insert("include_usage".into(), serde_json::Value::Bool(true));
+            set(obj, "stream_options", &options)?;
+            strip_usage = true;
+            edited = true;
+        }
+    }
+    let body = if edited {
+        Bytes::from(obj.to_vec())
+    } else {
+        original.clone()
+    };
+    Ok(Prepared {
+        body,
+        stream,
+        strip_usage,
+        dropped,
+    })
+}
+
+fn set<T: serde::Serialize + ?Sized>(
+    obj: &mut RawObject<'_>,
+    key: &str,
+    value: &T,
+) -> Result<(), GatewayError> {
+    obj.set(key, value)
+        .map_err(|e| ErrorKind::Internal(format!("cannot encode `{key}`: {e}")).into())
+}

@@ -1,0 +1,177 @@
+//! One record per request, emitted exactly once when the response is finished (or abandoned).
+//! Today it becomes a structured log line; the accounting store plugs in behind [`RecordSink`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use llmux_protocol::Usage;
+
+/// What happened to one request.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// The request id (`x-request-id`).
+    pub request_id: String,
+    /// Endpoint label (`chat_completions`, ...).
+    pub operation: &'static str,
+    /// The model name the client asked for.
+    pub requested_model: String,
+    /// Serving provider id.
+    pub provider: String,
+    /// Model id sent upstream.
+    pub upstream_model: String,
+    /// HTTP status returned to the client.
+    pub status: u16,
+    /// Whether the response was streamed.
+    pub stream: bool,
+    /// Time to the first body byte from upstream.
+    pub ttft: Option<Duration>,
+    /// Total time until the response was finished.
+    pub duration: Duration,
+    /// Token usage, if the provider reported it.
+    pub usage: Option<Usage>,
+    /// Error code when the request failed (`upstream_timeout`, `client_disconnected`, ...).
+    pub error: Option<&'static str>,
+}
+
+/// Where finished request records go.
+pub trait RecordSink: Send + Sync + 'static {
+    /// Takes one record; must not block.
+    fn record(&self, record: RequestRecord);
+}
+
+/// Writes each record as one `tracing` event at info level (target `llmux::request`).
+#[derive(Debug, Default)]
+pub struct LogSink;
+
+impl RecordSink for LogSink {
+    fn record(&self, r: RequestRecord) {
+        let usage = r.usage.unwrap_or_default();
+        tracing::info!(
+            target: "llmux::request",
+            request_id = %r.request_id,
+            op = r.operation,
+            model = %r.requested_model,
+            provider = %r.provider,
+            upstream_model = %r.upstream_model,
+            status = r.status,
+            stream = r.stream,
+            ttft_ms = r.ttft.map(|d| d.as_secs_f64() * 1000.0),
+            duration_ms = r.duration.as_secs_f64() * 1000.0,
+            prompt_tokens = usage.prompt_tokens,
+            completion_tokens = usage.completion_tokens,
+            cached_tokens = usage.cached_tokens,
+            reasoning_tokens = usage.reasoning_tokens,
+            error = r.error,
+            "request finished"
+        );
+    }
+}
+
+/// Builds a record as the response progresses and emits it once, at the latest when dropped.
+pub struct Recorder {
+    sink: Arc<dyn RecordSink>,
+    started: Instant,
+    record: Option<RequestRecord>,
+}
+
+impl Recorder {
+    /// Starts recording a request.
+    pub fn new(sink: Arc<dyn RecordSink>, started: Instant, record: RequestRecord) -> Self {
+        Recorder {
+            sink,
+            started,
+            record: Some(record),
+        }
+    }
+
+    /// Marks the arrival of the first upstream body byte (first call wins).
+    pub fn first_byte(&mut self) {
+        let started = self.started;
+        if let Some(r) = self.record.as_mut() {
+            r.ttft.get_or_insert_with(|| started.elapsed());
+        }
+    }
+
+    /// Sets the usage the provider reported.
+    pub fn usage(&mut self, usage: Usage) {
+        if let Some(r) = self.record.as_mut() {
+            r.usage = Some(usage);
+        }
+    }
+
+    /// Records an error code (first one wins).
+    pub fn error(&mut self, code: &'static str) {
+        if let Some(r) = self.record.as_mut() {
+            r.error.get_or_insert(code);
+        }
+    }
+
+    /// Emits the record now.
+    pub fn finish(&mut self) {
+        if let Some(mut r) = self.record.take() {
+            r.duration = self.started.elapsed();
+            self.sink.record(r);
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Dropped before the end: the client went away (or the server is shutting down).
+        if self.record.is_some() {
+            self.error("client_disconnected");
+            self.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<RequestRecord>>);
+    impl RecordSink for Collect {
+        fn record(&self, r: RequestRecord) {
+            self.0.lock().unwrap().push(r);
+        }
+    }
+
+    fn blank() -> RequestRecord {
+        RequestRecord {
+            request_id: "r".into(),
+            operation: "chat_completions",
+            requested_model: "m".into(),
+            provider: "p".into(),
+            upstream_model: "m".into(),
+            status: 200,
+            stream: true,
+            ttft: None,
+            duration: Duration::ZERO,
+            usage: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn emits_exactly_once() {
+        let sink = Arc::new(Collect::default());
+        let mut rec = Recorder::new(sink.clone(), Instant::now(), blank());
+        rec.first_byte();
+        rec.finish();
+        rec.finish();
+        drop(rec);
+        let got = sink.0.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].ttft.is_some());
+        assert_eq!(got[0].error, None);
+    }
+
+    #[test]
+    fn drop_before_finish_counts_as_disconnect() {
+        let sink = Arc::new(Collect::default());
+        drop(Recorder::new(sink.clone(), Instant::now(), blank()));
+        assert_eq!(sink.0.lock().unwrap()[0].error, Some("client_disconnected"));
+    }
+}

@@ -1,0 +1,285 @@
+//! The immutable runtime snapshot compiled from a [`Config`]: provider instances with their
+//! HTTP clients and precomputed headers, virtual models resolved to targets, and the model
+//! index. A request loads one snapshot and keeps it to the end.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use llmux_providers::{azure, Operation, ProviderKind, Quirks};
+
+use crate::config::{Config, Source, Timeouts};
+use crate::error::{ErrorKind, GatewayError};
+use crate::profile::Profile;
+
+/// A provider ready to receive requests.
+#[derive(Debug)]
+pub struct Provider {
+    /// Provider id.
+    pub id: String,
+    /// API family.
+    pub kind: ProviderKind,
+    /// Base URL, no trailing slash.
+    pub base_url: String,
+    /// Auth header plus configured extra headers, sent on every request.
+    pub headers: HeaderMap,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Quirks.
+    pub quirks: Quirks,
+    /// Models it lists.
+    pub models: Vec<String>,
+    /// Where it was configured.
+    pub source: Source,
+    /// The pooled HTTP client for this provider.
+    pub client: reqwest::Client,
+    api_version: Option<String>,
+    deployments: HashMap<String, String>,
+    urls: [String; 4],
+}
+
+impl Provider {
+    /// The upstream URL for `op` on `model`.
+    pub fn url(&self, op: Operation, model: &str) -> String {
+        match (self.kind, &self.api_version) {
+            (ProviderKind::Azure, Some(version)) => {
+                let deployment = self.deployments.get(model).map_or(model, String::as_str);
+                azure::url(&self.base_url, deployment, op, version)
+            }
+            _ => self.urls[op_index(op)].clone(),
+        }
+    }
+}
+
+fn op_index(op: Operation) -> usize {
+    match op {
+        Operation::ChatCompletions => 0,
+        Operation::Completions => 1,
+        Operation::Embeddings => 2,
+        Operation::Models => 3,
+    }
+}
+
+/// A virtual model resolved to its target.
+#[derive(Debug)]
+pub struct VirtualModel {
+    /// Client-facing name.
+    pub name: String,
+    /// Serving provider.
+    pub provider: Arc<Provider>,
+    /// Real model id at the provider.
+    pub model: String,
+    /// Parameter profile.
+    pub profile: Profile,
+    /// Listing description.
+    pub description: Option<String>,
+}
+
+/// Where a request goes.
+#[derive(Debug, Clone)]
+pub struct Route<'s> {
+    /// Serving provider.
+    pub provider: &'s Arc<Provider>,
+    /// Model id to send upstream.
+    pub model: &'s str,
+    /// Profile to apply, if the name was a virtual model.
+    pub profile: Option<&'s Profile>,
+}
+
+/// The compiled runtime configuration.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The configuration it was built from.
+    pub config: Config,
+    /// Providers in configuration order.
+    pub providers: Vec<Arc<Provider>>,
+    /// Virtual models in name order.
+    pub models: Vec<Arc<VirtualModel>>,
+    by_provider: HashMap<String, Arc<Provider>>,
+    by_virtual: HashMap<String, Arc<VirtualModel>>,
+    /// Bare model name → providers listing it.
+    listed: HashMap<String, Vec<Arc<Provider>>>,
+    default: Option<(Arc<Provider>, String, Option<Arc<VirtualModel>>)>,
+    /// Unix time the snapshot was built (the `created` of listed models).
+    pub created: u64,
+}
+
+impl Snapshot {
+    /// Compiles a validated configuration.
+    pub fn build(config: Config) -> Result<Snapshot, GatewayError> {
+        let mut providers = Vec::new();
+        let mut by_provider = HashMap::new();
+        for p in &config.providers {
+            let provider = Arc::new(build_provider(p)?);
+            by_provider.insert(p.id.clone(), provider.clone());
+            providers.push(provider);
+        }
+        let mut listed: HashMap<String, Vec<Arc<Provider>>> = HashMap::new();
+        for p in &providers {
+            for m in &p.models {
+                listed.entry(m.clone()).or_default().push(p.clone());
+            }
+        }
+        let mut snap = Snapshot {
+            providers,
+            models: Vec::new(),
+            by_provider,
+            by_virtual: HashMap::new(),
+            listed,
+            default: None,
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            config,
+        };
+        for m in &snap.config.models {
+            let (provider, model) = snap.resolve_target(&m.target).ok_or_else(|| {
+                ErrorKind::Internal(format!("virtual model `{}` has no valid target", m.name))
+            })?;
+            let vm = Arc::new(VirtualModel {
+                name: m.name.clone(),
+                provider,
+                model,
+                profile: Profile {
+                    defaults: m.defaults.clone(),
+                    clamp: m.clamp.clone(),
+                },
+                description: m.description.clone(),
+            });
+            snap.by_virtual.insert(m.name.clone(), vm.clone());
+            snap.models.push(vm);
+        }
+        if let Some(dm) = snap.config.default_model.clone() {
+            snap.default = match snap.by_virtual.get(&dm) {
+                Some(vm) => Some((vm.provider.clone(), vm.model.clone(), Some(vm.clone()))),
+                None => snap.resolve_target(&dm).map(|(p, m)| (p, m, None)),
+            };
+        }
+        Ok(snap)
+    }
+
+    /// `provider/model`, or a model listed by exactly one provider.
+    fn resolve_target(&self, name: &str) -> Option<(Arc<Provider>, String)> {
+        if let Some((prefix, model)) = name.split_once('/') {
+            if let Some(p) = self.by_provider.get(prefix) {
+                return Some((p.clone(), model.to_owned()));
+            }
+        }
+        match self.listed.get(name).map(Vec::as_slice) {
+            Some([only]) => Some((only.clone(), name.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// Resolves a requested model name: virtual model → `provider/model` (split at the first
+    /// `/` when the prefix is a provider id) → a model listed by exactly one provider → the
+    /// default model → not found.
+    pub fn resolve<'s>(&'s self, name: &'s str) -> Result<Route<'s>, GatewayError> {
+        if let Some(vm) = self.by_virtual.get(name) {
+            return Ok(Route {
+                provider: &vm.provider,
+                model: &vm.model,
+                profile: Some(&vm.profile).filter(|p| !p.is_empty()),
+            });
+        }
+        if let Some((prefix, model)) = name.split_once('/') {
+            if let Some(p) = self.by_provider.get(prefix) {
+                if !model.is_empty() {
+                    return Ok(Route {
+                        provider: p,
+                        model,
+                        profile: None,
+                    });
+                }
+            }
+        }
+        match self.listed.get(name).map(Vec::as_slice) {
+            Some([only]) => {
+                return Ok(Route {
+                    provider: only,
+                    model: name,
+                    profile: None,
+                })
+            }
+            Some(several) => {
+                return Err(GatewayError::invalid(
+                    "model",
+                    format!(
+                        "the model `{name}` is served by several providers ({}); name one as `provider/{name}`",
+                        several.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+            None => {}
+        }
+        if let Some((provider, model, vm)) = &self.default {
+            return Ok(Route {
+                provider,
+                model,
+                profile: vm.as_ref().map(|v| &v.profile).filter(|p| !p.is_empty()),
+            });
+        }
+        Err(ErrorKind::ModelNotFound {
+            model: name.to_owned(),
+        }
+        .into())
+    }
+
+    /// Model ids for `/v1/models`: virtual models, then every provider's `provider/model`.
+    pub fn model_ids(&self) -> impl Iterator<Item = (String, &str)> {
+        let virtual_models = self.models.iter().map(|m| (m.name.clone(), "llmux"));
+        let provider_models = self.providers.iter().flat_map(|p| {
+            p.models
+                .iter()
+                .map(move |m| (format!("{}/{m}", p.id), p.id.as_str()))
+        });
+        virtual_models.chain(provider_models)
+    }
+
+    /// The provider with this id.
+    pub fn provider(&self, id: &str) -> Option<&Arc<Provider>> {
+        self.by_provider.get(id)
+    }
+}
+
+fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, GatewayError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = &p.api_key {
+        if let Some((name, value)) = p.auth.header(key.expose()) {
+            headers.insert(name, value);
+        }
+    }
+    for (name, value) in &p.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| ErrorKind::Internal(format!("header name {name}: {e}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| ErrorKind::Internal(format!("header value for {name}: {e}")))?;
+        headers.insert(name, value);
+    }
+    let client = crate::upstream::build_client(&p.timeouts)?;
+    let urls = [
+        Operation::ChatCompletions,
+        Operation::Completions,
+        Operation::Embeddings,
+        Operation::Models,
+    ]
+    .map(|op| format!("{}{}", p.base_url, op.path()));
+    Ok(Provider {
+        id: p.id.clone(),
+        kind: p.kind,
+        base_url: p.base_url.clone(),
+        headers,
+        timeouts: p.timeouts,
+        quirks: p.quirks,
+        models: p.models.clone(),
+        source: p.source.clone(),
+        client,
+        api_version: p.api_version.clone(),
+        deployments: p.deployments.clone().into_iter().collect(),
+        urls,
+    })
+}
+
+#[cfg(test)]
+mod tests;
