@@ -48,6 +48,16 @@ pub enum ErrorKind {
         /// Request path.
         path: String,
     },
+    /// The route exists for other methods.
+    #[error(
+        "{method} is not allowed on {path}; inference endpoints take POST, model listings GET"
+    )]
+    MethodNotAllowed {
+        /// HTTP method used.
+        method: String,
+        /// Request path.
+        path: String,
+    },
     /// The provider speaks another protocol and no translation exists for this pair yet.
     #[error("the model `{model}` is served by provider `{provider}`, which speaks {provider_dialect}; requests in {client_dialect} cannot be translated to it")]
     UnsupportedTranslation {
@@ -110,6 +120,7 @@ impl GatewayError {
             | ErrorKind::ModelNotFound { .. }
             | ErrorKind::PayloadTooLarge { .. }
             | ErrorKind::RouteNotFound { .. }
+            | ErrorKind::MethodNotAllowed { .. }
             | ErrorKind::UnsupportedTranslation { .. } => Side::Client,
             ErrorKind::UpstreamUnreachable { .. }
             | ErrorKind::UpstreamTimeout { .. }
@@ -129,6 +140,7 @@ impl GatewayError {
             ErrorKind::InvalidJson(_) | ErrorKind::InvalidField { .. } => 400,
             ErrorKind::UnsupportedTranslation { .. } => 400,
             ErrorKind::ModelNotFound { .. } | ErrorKind::RouteNotFound { .. } => 404,
+            ErrorKind::MethodNotAllowed { .. } => 405,
             ErrorKind::PayloadTooLarge { .. } => 413,
             ErrorKind::UpstreamUnreachable { .. } | ErrorKind::UpstreamBroken { .. } => 502,
             ErrorKind::UpstreamTimeout { .. } => 504,
@@ -144,6 +156,7 @@ impl GatewayError {
             ErrorKind::ModelNotFound { .. } => "model_not_found",
             ErrorKind::PayloadTooLarge { .. } => "payload_too_large",
             ErrorKind::RouteNotFound { .. } => "unknown_url",
+            ErrorKind::MethodNotAllowed { .. } => "method_not_allowed",
             ErrorKind::UnsupportedTranslation { .. } => "unsupported_translation",
             ErrorKind::UpstreamUnreachable { .. } => "upstream_unreachable",
             ErrorKind::UpstreamTimeout { .. } => "upstream_timeout",

@@ -1,1 +1,20 @@
-fn main() {}
+//! llmux: a single-binary LLM gateway. This is the command line: `serve` (the default),
+//! `config check`, `config schema`, `models`.
+
+mod cli;
+mod logging;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("llmux: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

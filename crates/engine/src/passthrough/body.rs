@@ -52,6 +52,10 @@ pub struct PassthroughBody {
     last_activity: Instant,
     timer: Option<Pin<Box<Sleep>>>,
     recorder: Recorder,
+    /// Bytes the upstream announced (`content-length`), and how many arrived so far: hyper
+    /// stops polling a body once it has sent the announced length, so the end is detected here.
+    expected: Option<u64>,
+    received: u64,
     done: bool,
 }
 
@@ -66,6 +70,7 @@ impl PassthroughBody {
         recorder: Recorder,
     ) -> Self {
         let now = Instant::now();
+        let expected = upstream.size_hint().exact();
         PassthroughBody {
             upstream,
             mode,
@@ -80,6 +85,8 @@ impl PassthroughBody {
             last_activity: now,
             timer: None,
             recorder,
+            expected,
+            received: 0,
             done: false,
         }
     }
@@ -181,6 +188,15 @@ impl PassthroughBody {
 
     /// Feeds one upstream chunk through the tap, queueing what the client gets.
     fn on_data(&mut self, data: Bytes) {
+        self.received += data.len() as u64;
+        let complete = self.expected.is_some_and(|n| self.received >= n);
+        self.tap(data);
+        if complete {
+            self.on_end();
+        }
+    }
+
+    fn tap(&mut self, data: Bytes) {
         match &self.mode {
             Mode::Raw => self.ready.push_back(data),
             Mode::Json => {
@@ -242,6 +258,10 @@ impl PassthroughBody {
             Mode::Raw => {}
         }
         self.done = true;
+        if !matches!(self.mode, Mode::Sse { .. }) {
+            // The client may never poll again after the last byte: record now.
+            self.recorder.finish();
+        }
     }
 }
 

@@ -1,0 +1,33 @@
+//! The admin listener: liveness and readiness today; the admin API and UI join it later.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::AppState;
+
+/// The admin router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .with_state(state)
+}
+
+/// Liveness: the process is up and serving.
+async fn health() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: a configuration snapshot is loaded.
+async fn ready(State(state): State<AppState>) -> Response {
+    let snapshot = state.gateway.snapshot();
+    Json(json!({
+        "status": "ready",
+        "providers": snapshot.providers.len(),
+        "models": snapshot.model_ids().count(),
+    }))
+    .into_response()
+}

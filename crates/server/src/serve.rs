@@ -1,0 +1,87 @@
+//! Binding the listeners and serving until shutdown, with a bounded drain.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::{admin, surfaces, AppState};
+
+/// Bound listeners, so that callers learn the real ports (port 0 in tests).
+pub struct Listeners {
+    /// Data plane.
+    pub data: TcpListener,
+    /// Admin.
+    pub admin: TcpListener,
+}
+
+impl Listeners {
+    /// Binds both addresses; an error names the address that failed.
+    pub async fn bind(data: SocketAddr, admin: SocketAddr) -> std::io::Result<Listeners> {
+        let bind = |addr: SocketAddr, what: &'static str| async move {
+            TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
+            })
+        };
+        Ok(Listeners {
+            data: bind(data, "data plane").await?,
+            admin: bind(admin, "admin").await?,
+        })
+    }
+
+    /// The bound data-plane address.
+    pub fn data_addr(&self) -> std::io::Result<SocketAddr> {
+        self.data.local_addr()
+    }
+
+    /// The bound admin address.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
+    }
+}
+
+/// Serves both listeners until `shutdown` resolves, then lets in-flight requests finish for up
+/// to `drain` before returning.
+pub async fn run(
+    state: AppState,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    let (tx, rx) = watch::channel(false);
+    let wait = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    // Small responses and stream events must leave at once, not wait for Nagle.
+    let nodelay = |io: &mut tokio::net::TcpStream| {
+        let _ = io.set_nodelay(true);
+    };
+    let data = axum::serve(
+        listeners.data.tap_io(nodelay),
+        surfaces::router(state.clone()),
+    )
+    .with_graceful_shutdown(wait(rx.clone()));
+    let admin = axum::serve(listeners.admin.tap_io(nodelay), admin::router(state))
+        .with_graceful_shutdown(wait(rx));
+    let servers = async { tokio::try_join!(data.into_future(), admin.into_future()).map(|_| ()) };
+    tokio::pin!(servers);
+    tokio::select! {
+        result = &mut servers => return result,
+        () = shutdown => {}
+    }
+    tracing::info!(
+        drain_secs = drain.as_secs(),
+        "shutting down: no new connections, finishing in-flight requests"
+    );
+    let _ = tx.send(true);
+    match tokio::time::timeout(drain, servers).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("drain timeout reached; closing remaining connections");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The OpenAI API surface: Chat Completions, Completions, Embeddings and Models, under `/v1`
+//! and `/openai/v1`.
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{HeaderMap, HeaderValue, Method, Uri};
+use llmux_engine::passthrough::Inbound;
+use llmux_engine::{ErrorKind, GatewayError};
+use llmux_protocol::Dialect;
+use llmux_providers::Operation;
+use serde_json::json;
+
+use crate::error_response;
+use crate::read_body::read_body;
+use crate::request_id;
+use crate::AppState;
+
+/// Path prefixes the OpenAI API is served under.
+const PREFIXES: [&str; 2] = ["/v1", "/openai/v1"];
+
+/// Adds the OpenAI routes.
+pub fn routes(mut router: Router<AppState>) -> Router<AppState> {
+    for prefix in PREFIXES {
+        router = router
+            .route(
+                &format!("{prefix}/chat/completions"),
+                post(chat_completions),
+            )
+            .route(&format!("{prefix}/completions"), post(completions))
+            .route(&format!("{prefix}/embeddings"), post(embeddings))
+            .route(&format!("{prefix}/models"), get(list_models))
+            .route(&format!("{prefix}/models/{{*id}}"), get(get_model));
+    }
+    router
+}
+
+async fn chat_completions(State(state): State<AppState>, req: Request) -> Response {
+    serve(state, Operation::ChatCompletions, req).await
+}
+
+async fn completions(State(state): State<AppState>, req: Request) -> Response {
+    serve(state, Operation::Completions, req).await
+}
+
+async fn embeddings(State(state): State<AppState>, req: Request) -> Response {
+    serve(state, Operation::Embeddings, req).await
+}
+
+/// Reads the body, hands the request to the engine and returns its response.
+async fn serve(state: AppState, op: Operation, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let request_id = request_id::from_headers(&parts.headers);
+    let limit = state.gateway.snapshot().config.server.body_limit;
+    let result = async {
+        let body = read_body(&parts.headers, body, limit).await?;
+        let inbound = Inbound {
+            op,
+            headers: parts.headers,
+            body,
+            request_id: request_id.clone(),
+            error_event: error_response::openai_stream_event,
+        };
+        state.gateway.openai(inbound).await
+    }
+    .await;
+    match result {
+        Ok(resp) => {
+            let mut resp = resp.map(Body::new);
+            resp.headers_mut().insert(request_id::HEADER, request_id);
+            resp
+        }
+        Err(err) => error_response::response(Dialect::OpenAiChat, &err, request_id),
+    }
+}
+
+fn model_object(id: &str, created: u64, owned_by: &str) -> serde_json::Value {
+    json!({"id": id, "object": "model", "created": created, "owned_by": owned_by})
+}
+
+async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let snapshot = state.gateway.snapshot();
+    let data: Vec<_> = snapshot
+        .model_ids()
+        .map(|(id, owner)| model_object(&id, snapshot.created, owner))
+        .collect();
+    with_id(
+        Json(json!({"object": "list", "data": data})).into_response(),
+        &headers,
+    )
+}
+
+async fn get_model(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let snapshot = state.gateway.snapshot();
+    let listed = snapshot
+        .model_ids()
+        .find(|(m, _)| *m == id)
+        .map(|(_, owner)| owner.to_owned());
+    // `provider/anything` is servable even when the provider lists no models.
+    let owner = listed.or_else(|| {
+        id.split_once('/')
+            .filter(|(p, m)| !m.is_empty() && snapshot.provider(p).is_some())
+            .map(|(p, _)| p.to_owned())
+    });
+    match owner {
+        Some(owner) => with_id(
+            Json(model_object(&id, snapshot.created, &owner)).into_response(),
+            &headers,
+        ),
+        None => error_response::response(
+            Dialect::OpenAiChat,
+            &ErrorKind::ModelNotFound { model: id }.into(),
+            request_id::from_headers(&headers),
+        ),
+    }
+}
+
+fn with_id(mut resp: Response, headers: &HeaderMap) -> Response {
+    resp.headers_mut()
+        .insert(request_id::HEADER, request_id::from_headers(headers));
+    resp
+}
+
+/// Unknown paths: an OpenAI-shaped 404 naming the route.
+pub async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let err: GatewayError = ErrorKind::RouteNotFound {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+    .into();
+    let id: HeaderValue = request_id::from_headers(&headers);
+    error_response::response(Dialect::OpenAiChat, &err, id)
+}
+
+/// Known paths with the wrong method: an OpenAI-shaped 405.
+pub async fn method_not_allowed(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let err: GatewayError = ErrorKind::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+    .into();
+    error_response::response(
+        Dialect::OpenAiChat,
+        &err,
+        request_id::from_headers(&headers),
+    )
+}

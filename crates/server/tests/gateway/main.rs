@@ -1,0 +1,11 @@
+//! Gateway integration tests: llmux and the mock upstream on real sockets, driven by an HTTP
+//! client. One binary, one module per behaviour.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod harness;
+
+mod disconnect;
+mod errors;
+mod passthrough;
+mod profiles;
+mod streaming;
