@@ -52,10 +52,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // With port 0 the OS picks: show the real ports.
         config.server.listen = listeners.data_addr()?;
         config.server.admin_listen = listeners.admin_addr()?;
+        let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         eprint!("{}", llmux_engine::summary::render(&config));
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let gateway = Arc::new(Gateway::new(snapshot, Arc::new(LogSink)));
         let state = AppState { gateway };
+        tracing::info!(target: "llmux", data = %data_addr, admin = %admin_addr, "ready");
         llmux_server::run(
             state,
             listeners,
