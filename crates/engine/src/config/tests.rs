@@ -108,6 +108,16 @@ fn every_error_is_reported_with_path_and_line() {
 }
 
 #[test]
+fn a_rejected_provider_does_not_cascade_into_model_errors() {
+    let errs = errors_of(
+        "providers:\n  local: {type: opnai, base_url: 'http://h'}\nmodels:\n  m: local/x\n",
+        &[],
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("unknown provider type"));
+}
+
+#[test]
 fn validation_table() {
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
     let cases: &[Case] = &[
@@ -123,6 +133,7 @@ fn validation_table() {
         ("providers: {x: {type: openai-compatible, base_url: '${MISSING}'}}", &[], "`MISSING` is not set"),
         ("providers: {x: {type: openai-compatible, base_url: 'http://h', models: 3}}", &[], "providers.x.models: invalid type"),
         ("models: {m: local/x}", &[], "models.m.target: `local/x` does not name a configured provider's model"),
+        ("providers: {local: {type: openai-compatible, base_url: 'http://h'}}\nmodels: {m: lcl/x}", &[], "one of: local (did you mean provider `local`?)"),
         ("models: {m: [1]}", &[], "models.m: expected `provider/model` or a mapping"),
         ("models: {m: {target: a/b, clamp: 3}}", &[], "models.m.clamp: invalid type"),
         ("providers: {a: {type: openai-compatible, base_url: 'http://h'}}\nmodels: {m: {target: a/b, defaults: {model: z}}}", &[], "a profile cannot set `model`"),

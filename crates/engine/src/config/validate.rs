@@ -263,6 +263,14 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         timeouts,
     };
     let (providers, unset_presets) = sources::providers(&raw.providers, env, timeouts, errors);
+    // Providers declared in the file but rejected above: their own errors are reported, so a
+    // model pointing at one must not add a confusing second error.
+    let rejected: Vec<String> = raw
+        .providers
+        .keys()
+        .filter(|id| !providers.iter().any(|p| &p.id == *id))
+        .cloned()
+        .collect();
     let models = raw
         .models
         .into_iter()
@@ -292,7 +300,7 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         file: None,
         unset_presets,
     };
-    check_models(&config, errors);
+    check_models(&config, &rejected, errors);
     config
 }
 
@@ -333,7 +341,7 @@ pub(super) fn timeouts(
 }
 
 /// Virtual models must point at something that exists, and profiles must not touch `model`.
-fn check_models(config: &Config, errors: &mut Errors<'_>) {
+fn check_models(config: &Config, rejected: &[String], errors: &mut Errors<'_>) {
     let mut listed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for p in &config.providers {
         for m in &p.models {
@@ -341,12 +349,25 @@ fn check_models(config: &Config, errors: &mut Errors<'_>) {
         }
     }
     let ids: Vec<&str> = config.providers.iter().map(|p| p.id.as_str()).collect();
+    // Names for messages: the rejected ones are still what the user declared.
+    let mut declared = ids.clone();
+    declared.extend(rejected.iter().map(String::as_str));
     for m in &config.models {
         let path = format!("models.{}", m.name);
         if m.name.is_empty() {
             errors.at(&path, "a model name must not be empty");
         }
-        check_target(&m.target, &format!("{path}.target"), &ids, &listed, errors);
+        let prefix = m.target.split('/').next().unwrap_or_default();
+        if !rejected.iter().any(|r| r == prefix) {
+            check_target(
+                &m.target,
+                &format!("{path}.target"),
+                &ids,
+                &declared,
+                &listed,
+                errors,
+            );
+        }
         for (section, map) in [("defaults", &m.defaults), ("clamp", &m.clamp)] {
             if map.as_ref().is_some_and(|m| m.contains_key("model")) {
                 errors.at(
@@ -359,7 +380,7 @@ fn check_models(config: &Config, errors: &mut Errors<'_>) {
     if let Some(dm) = &config.default_model {
         let is_virtual = config.models.iter().any(|m| &m.name == dm);
         if !is_virtual {
-            check_target(dm, "default_model", &ids, &listed, errors);
+            check_target(dm, "default_model", &ids, &declared, &listed, errors);
         }
     }
 }
@@ -368,6 +389,7 @@ fn check_target(
     target: &str,
     path: &str,
     ids: &[&str],
+    declared: &[&str],
     listed: &BTreeMap<&str, Vec<&str>>,
     errors: &mut Errors<'_>,
 ) {
@@ -391,7 +413,7 @@ fn check_target(
         None => {
             let hint = match did_you_mean(
                 target.split('/').next().unwrap_or(target),
-                ids.iter().copied(),
+                declared.iter().copied(),
             ) {
                 Some(id) if target.contains('/') => format!(" (did you mean provider `{id}`?)"),
                 _ => String::new(),
@@ -400,7 +422,7 @@ fn check_target(
                 path,
                 format!(
                     "`{target}` does not name a configured provider's model; write `provider/model` with one of: {}{hint}",
-                    if ids.is_empty() { "(no providers configured)".to_owned() } else { ids.join(", ") }
+                    if declared.is_empty() { "(no providers configured)".to_owned() } else { declared.join(", ") }
                 ),
             )
         }
