@@ -130,6 +130,8 @@ struct Running {
     data: String,
     admin: String,
     summary: String,
+    /// Everything written to stderr after the summary.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Running {
@@ -174,18 +176,28 @@ fn serve(mut cmd: Command) -> Running {
         if line.contains("admin ") && admin.is_empty() {
             admin = addr(&line);
         }
-        if line.contains(" ready ") {
+        // The `ready` event, in text or JSON log format.
+        if line.contains(" ready ") || line.contains(r#""message":"ready""#) {
             break;
         }
     }
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep draining stderr (so the child never blocks on a full pipe), keeping the text.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
     assert!(!admin.is_empty(), "llmux did not start:\n{summary}");
     Running {
         child,
         data,
         admin,
         summary,
+        log,
     }
 }
 
@@ -312,4 +324,64 @@ fn busy_port_is_a_clear_error() {
         "{err}"
     );
     let _ = std::io::stdout().flush();
+}
+
+fn post(addr: &str, path: &str, body: &str, extra_headers: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (
+        status,
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn secrets_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let secret = "sk-upstream-TOPSECRET-4242";
+    let client_secret = "client-TOPSECRET-key";
+    let mut cmd = llmux();
+    cmd.env("LLMUX_ENDPOINT_DEAD_URL", format!("http://{dead}/v1"))
+        .env("LLMUX_ENDPOINT_DEAD_KEY", secret)
+        .env("LLMUX_LOG", "debug")
+        .env("LLMUX_LOG_FORMAT", "json")
+        .arg("--data-dir")
+        .arg(dir.path());
+    let run = serve(cmd);
+    let (status, body) = post(
+        &run.data,
+        "/v1/chat/completions",
+        r#"{"model":"dead/m","messages":[{"role":"user","content":"hi"}]}"#,
+        &format!("Authorization: Bearer {client_secret}\r\n"),
+    );
+    assert_eq!(status, 502, "{body}");
+    assert!(!body.contains("TOPSECRET"), "{body}");
+    std::thread::sleep(Duration::from_millis(200));
+    let log = run.log.lock().unwrap().clone();
+    assert!(
+        log.contains("upstream failed"),
+        "the failure is logged: {log}"
+    );
+    assert!(
+        !log.contains("TOPSECRET"),
+        "a secret reached the log:\n{log}"
+    );
+    assert!(!run.summary.contains("TOPSECRET"), "{}", run.summary);
+    // JSON logs: every line parses.
+    for line in log.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
 }
