@@ -101,6 +101,17 @@ pub(super) fn providers(
     (out, unset)
 }
 
+/// "unknown <what> `x` (did you mean `y`?); <what>s: a, b, c".
+fn unknown_name(what: &str, name: &str, known: &[&str]) -> String {
+    let hint = super::did_you_mean(name, known.iter().copied())
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} `{name}`{hint}; {what}s: {}",
+        known.join(", ")
+    )
+}
+
 fn check_id(id: &str, path: &str, errors: &mut Errors<'_>) -> bool {
     let ok = !id.is_empty()
         && id.bytes().all(|b| {
@@ -146,15 +157,9 @@ fn from_file(
             Some(p) => Some(p),
             None => {
                 let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
-                let hint = super::did_you_mean(name, known.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
                 errors.at(
                     &format!("{path}.preset"),
-                    format!(
-                        "unknown preset `{name}`{hint}; presets: {}",
-                        known.join(", ")
-                    ),
+                    unknown_name("preset", name, &known),
                 );
                 return None;
             }
@@ -167,15 +172,9 @@ fn from_file(
             Some(k) => k,
             None => {
                 let names: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.as_str()).collect();
-                let hint = super::did_you_mean(t, names.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
                 errors.at(
                     &format!("{path}.type"),
-                    format!(
-                        "unknown provider type `{t}`{hint}; types: {}",
-                        names.join(", ")
-                    ),
+                    unknown_name("provider type", t, &names),
                 );
                 return None;
             }
