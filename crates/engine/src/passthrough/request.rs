@@ -200,3 +200,99 @@ fn set<T: serde::Serialize + ?Sized>(
     obj.set(key, value)
         .map_err(|e| ErrorKind::Internal(format!("cannot encode `{key}`: {e}")).into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn inspect_table() {
+        // (body, op, Ok(model, stream) or Err(param))
+        let cases: &[(&str, Operation, Result<(&str, bool), &str>)] = &[
+            (
+                r#"{"model":"m","messages":[]}"#,
+                Operation::ChatCompletions,
+                Ok(("m", false)),
+            ),
+            (
+                r#"{"model":"m","messages":[],"stream":true}"#,
+                Operation::ChatCompletions,
+                Ok(("m", true)),
+            ),
+            (
+                r#"{"model":"m","messages":[],"stream":null}"#,
+                Operation::ChatCompletions,
+                Ok(("m", false)),
+            ),
+            (
+                r#"{"model":"m","prompt":"x"}"#,
+                Operation::Completions,
+                Ok(("m", false)),
+            ),
+            (
+                r#"{"model":"m","input":[[1,2]]}"#,
+                Operation::Embeddings,
+                Ok(("m", false)),
+            ),
+            (
+                r#"{"model":"","messages":[]}"#,
+                Operation::ChatCompletions,
+                Err("model"),
+            ),
+            (
+                r#"{"model":["m"],"messages":[]}"#,
+                Operation::ChatCompletions,
+                Err("model"),
+            ),
+            (
+                r#"{"model":"m","messages":"hi"}"#,
+                Operation::ChatCompletions,
+                Err("messages"),
+            ),
+            (r#"{"model":"m"}"#, Operation::Completions, Err("prompt")),
+            (r#"{"model":"m"}"#, Operation::Embeddings, Err("input")),
+            (
+                r#"{"model":"m","messages":[],"stream":1}"#,
+                Operation::ChatCompletions,
+                Err("stream"),
+            ),
+        ];
+        for (body, op, want) in cases {
+            match (inspect(body.as_bytes(), *op), want) {
+                (Ok(i), Ok((model, stream))) => {
+                    assert_eq!((i.model.as_str(), i.stream), (*model, *stream), "{body}");
+                }
+                (Err(e), Err(param)) => {
+                    assert_eq!(e.param(), Some(*param), "{body}: {e}");
+                    assert_eq!(e.status(), 400, "{body}");
+                }
+                (got, _) => panic!("{body}: unexpected {:?}", got.map(|i| i.model)),
+            }
+        }
+    }
+
+    proptest! {
+        /// Arbitrary bytes never panic, and every refusal is the client's fault (4xx).
+        #[test]
+        fn arbitrary_bodies_are_refused_cleanly(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Err(e) = inspect(&data, Operation::ChatCompletions) {
+                prop_assert!(e.status() >= 400 && e.status() < 500);
+            }
+        }
+
+        /// Any object with a string model and a list of messages is accepted, whatever else it holds.
+        #[test]
+        fn valid_requests_pass(model in "[a-zA-Z0-9/._-]{1,40}", extra in proptest::collection::btree_map("[a-z_]{1,10}", any::<i64>(), 0..5)) {
+            let mut v = serde_json::json!({"model": model, "messages": []});
+            for (k, n) in extra {
+                if k != "model" && k != "messages" && k != "stream" && k != "stream_options" {
+                    v[k] = n.into();
+                }
+            }
+            let body = serde_json::to_vec(&v).unwrap();
+            let got = inspect(&body, Operation::ChatCompletions);
+            prop_assert!(got.is_ok());
+        }
+    }
+}
