@@ -209,7 +209,12 @@ mod tests {
     #[test]
     fn inspect_table() {
         // (body, op, Ok(model, stream) or Err(param))
-        let cases: &[(&str, Operation, Result<(&str, bool), &str>)] = &[
+        type Case = (
+            &'static str,
+            Operation,
+            Result<(&'static str, bool), &'static str>,
+        );
+        let cases: &[Case] = &[
             (
                 r#"{"model":"m","messages":[]}"#,
                 Operation::ChatCompletions,
