@@ -31,8 +31,8 @@ pub struct Provider {
     pub models: Vec<String>,
     /// Where it was configured.
     pub source: Source,
-    /// The pooled HTTP client for this provider.
-    pub client: reqwest::Client,
+    /// How requests reach this provider (pooled connections live here).
+    pub transport: crate::upstream::Transport,
     api_version: Option<String>,
     deployments: HashMap<String, String>,
     urls: [String; 4],
@@ -257,7 +257,7 @@ fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, Gateway
             .map_err(|e| ErrorKind::Internal(format!("header value for {name}: {e}")))?;
         headers.insert(name, value);
     }
-    let client = crate::upstream::build_client(&p.timeouts)?;
+    let transport = crate::upstream::transport_for(&p.base_url, &p.timeouts)?;
     let urls = [
         Operation::ChatCompletions,
         Operation::Completions,
@@ -274,7 +274,7 @@ fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, Gateway
         quirks: p.quirks,
         models: p.models.clone(),
         source: p.source.clone(),
-        client,
+        transport,
         api_version: p.api_version.clone(),
         deployments: p.deployments.clone().into_iter().collect(),
         urls,

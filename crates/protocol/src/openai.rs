@@ -50,7 +50,9 @@ impl From<WireUsage> for Usage {
 /// Position of the value of a non-null `"usage"` member in `json`, found without parsing:
 /// the offset of the `{` that opens it. Looks at the last occurrence first.
 fn usage_object_start(json: &[u8]) -> Option<usize> {
-    let finder = memchr::memmem::FinderRev::new(b"\"usage\"");
+    static USAGE_KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"usage\""));
+    let finder = &*USAGE_KEY;
     let mut end = json.len();
     while let Some(pos) = finder.rfind(&json[..end]) {
         let after = &json[pos + 7..];

@@ -15,6 +15,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::record::Recorder;
+use crate::upstream::UpstreamBody;
 
 /// Renders an error as one event of the client's stream dialect.
 pub type ErrorEvent = fn(&GatewayError) -> Bytes;
@@ -39,7 +40,7 @@ pub enum Mode {
 
 /// The client-facing body of a passthrough response.
 pub struct PassthroughBody {
-    upstream: reqwest::Body,
+    upstream: UpstreamBody,
     mode: Mode,
     splitter: SseSplitter,
     events: Vec<Bytes>,
@@ -49,6 +50,7 @@ pub struct PassthroughBody {
     provider: String,
     idle_after: Duration,
     deadline: Option<Instant>,
+    total: Duration,
     last_activity: Instant,
     timer: Option<Pin<Box<Sleep>>>,
     recorder: Recorder,
@@ -62,7 +64,7 @@ pub struct PassthroughBody {
 impl PassthroughBody {
     /// Wraps an upstream body. `total` bounds the whole body (non-streamed responses only).
     pub fn new(
-        upstream: reqwest::Body,
+        upstream: UpstreamBody,
         mode: Mode,
         provider: String,
         idle_after: Duration,
@@ -82,6 +84,7 @@ impl PassthroughBody {
             provider,
             idle_after,
             deadline: total.map(|t| now + t),
+            total: total.unwrap_or_default(),
             last_activity: now,
             timer: None,
             recorder,
@@ -129,17 +132,12 @@ impl PassthroughBody {
                     Err(_trailers) => continue,
                 },
                 Poll::Ready(Some(Err(e))) => {
-                    let detail = crate::upstream::chain(&e);
-                    let err = if e.is_timeout() {
+                    let err = if e.kind() == std::io::ErrorKind::TimedOut {
                         timeout_error(&self.provider, self.idle_after)
                     } else {
                         ErrorKind::UpstreamBroken {
                             provider: self.provider.clone(),
-                            detail: if detail.is_empty() {
-                                "connection lost".into()
-                            } else {
-                                detail
-                            },
+                            detail: e.to_string(),
                         }
                         .into()
                     };
@@ -151,38 +149,40 @@ impl PassthroughBody {
         }
     }
 
-    /// Checks the idle/total timer. The timer is re-armed lazily (not on every chunk): when it
-    /// fires early because data arrived meanwhile, it is pushed to the new due time.
+    /// When the body times out if no more data arrives.
+    fn due(&self) -> Instant {
+        let idle_due = self.last_activity + self.idle_after;
+        self.deadline.map_or(idle_due, |d| d.min(idle_due))
+    }
+
+    /// Checks the idle/total timer. The timer is armed once and re-armed only when it fires:
+    /// data that arrived meanwhile moved the due time later, so an early firing just pushes it
+    /// to the new due time. No timer work happens per chunk.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, GatewayError>>> {
+        let due = self.due();
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
         loop {
-            let idle_due = self.last_activity + self.idle_after;
-            let due = self.deadline.map_or(idle_due, |d| d.min(idle_due));
-            let timer = self
-                .timer
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
-            if timer.deadline() != due {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let now = Instant::now();
+            if now < due {
                 timer.as_mut().reset(due);
+                continue;
             }
-            match timer.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(()) => {
-                    let now = Instant::now();
-                    if self.deadline.is_some_and(|d| now >= d) {
-                        return Poll::Ready(Some(Err(ErrorKind::UpstreamTimeout {
-                            provider: self.provider.clone(),
-                            what: "finish the response",
-                            after: self.deadline.map(|_| self.idle_after).unwrap_or_default(),
-                        }
-                        .into())));
-                    }
-                    if now >= self.last_activity + self.idle_after {
-                        return Poll::Ready(Some(Err(timeout_error(
-                            &self.provider,
-                            self.idle_after,
-                        ))));
-                    }
+            let err = if self.deadline.is_some_and(|d| now >= d) {
+                ErrorKind::UpstreamTimeout {
+                    provider: self.provider.clone(),
+                    what: "finish the response",
+                    after: self.total,
                 }
-            }
+                .into()
+            } else {
+                timeout_error(&self.provider, self.idle_after)
+            };
+            return Poll::Ready(Some(Err(err)));
         }
     }
 
@@ -212,30 +212,33 @@ impl PassthroughBody {
                 let whole_chunk = !self.splitter.has_pending();
                 self.events.clear();
                 self.splitter.push(data.clone(), &mut self.events);
-                let mut dropped = false;
-                let mut kept = Vec::with_capacity(self.events.len());
-                for ev in self.events.drain(..) {
-                    // Cheap: a byte search; only the usage chunk is parsed.
-                    if let Some(usage) = openai::chunk_usage(&ev) {
+                // Cheap per event: a byte search; only the usage chunk is parsed.
+                let mut dropped = None;
+                for (i, ev) in self.events.iter().enumerate() {
+                    if let Some(usage) = openai::chunk_usage(ev) {
                         self.recorder.usage(usage);
-                        let usage_only = llmux_protocol::sse::event_data(&ev)
+                        let usage_only = llmux_protocol::sse::event_data(ev)
                             .is_some_and(|d| openai::is_usage_only_chunk(&d));
                         if strip_usage && usage_only {
-                            dropped = true;
-                            continue;
+                            dropped = Some(i);
                         }
                     }
-                    kept.push(ev);
                 }
-                if whole_chunk && !self.splitter.has_pending() && !dropped {
+                if whole_chunk && !self.splitter.has_pending() && dropped.is_none() {
                     self.ready.push_back(data); // the common case: forward the chunk as is
-                } else if kept.len() == 1 {
-                    self.ready.extend(kept);
-                } else if !kept.is_empty() {
-                    let mut joined = BytesMut::with_capacity(kept.iter().map(Bytes::len).sum());
-                    for ev in kept {
-                        joined.extend_from_slice(&ev);
-                    }
+                    return;
+                }
+                let kept = self
+                    .events
+                    .drain(..)
+                    .enumerate()
+                    .filter(|(i, _)| Some(*i) != dropped)
+                    .map(|(_, ev)| ev);
+                let mut joined = BytesMut::new();
+                for ev in kept {
+                    joined.extend_from_slice(&ev);
+                }
+                if !joined.is_empty() {
                     self.ready.push_back(joined.freeze());
                 }
             }

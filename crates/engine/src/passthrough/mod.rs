@@ -127,9 +127,9 @@ impl Gateway {
         let response =
             upstream::send(provider, Method::POST, &url, out_headers, prepared.body).await?;
 
-        let status = response.status();
+        let status = response.status;
         let is_sse = response
-            .headers()
+            .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
@@ -157,11 +157,10 @@ impl Gateway {
             error: (!status.is_success()).then_some("upstream_status"),
         };
         let recorder = Recorder::new(self.sink(), started, record);
-        let upstream_response: http::Response<reqwest::Body> = response.into();
-        let (mut parts, upstream_body) = upstream_response.into_parts();
+        let mut response_headers = response.headers;
         let total = (!is_sse).then_some(provider.timeouts.total);
         let mut body = PassthroughBody::new(
-            upstream_body,
+            response.body,
             mode,
             provider.id.clone(),
             provider.timeouts.idle,
@@ -172,26 +171,22 @@ impl Gateway {
             body.peek().await?;
         }
 
-        parts.headers.retain_returnable();
+        response_headers.retain_returnable();
         if is_sse && prepared.strip_usage {
-            parts.headers.remove(header::CONTENT_LENGTH);
+            response_headers.remove(header::CONTENT_LENGTH);
         }
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
-            parts
-                .headers
-                .insert(HeaderName::from_static(headers::UPSTREAM), v);
+            response_headers.insert(HeaderName::from_static(headers::UPSTREAM), v);
         }
         if !prepared.dropped.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&prepared.dropped.join(",")) {
-                parts
-                    .headers
-                    .insert(HeaderName::from_static(headers::DROPPED_PARAMS), v);
+                response_headers.insert(HeaderName::from_static(headers::DROPPED_PARAMS), v);
             }
         }
         let mut response = Response::new(body);
         *response.status_mut() =
             StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-        *response.headers_mut() = parts.headers;
+        *response.headers_mut() = response_headers;
         Ok(response)
     }
 }
