@@ -39,10 +39,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
 
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.workers {
-        runtime.worker_threads(n.max(1));
-    }
+    // One worker: a single-threaded runtime, so the accept loop and the connections share one
+    // thread and never wake each other across threads.
+    let mut runtime = match args.workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n.max(1));
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     let runtime = runtime
         .enable_all()
         .build()
