@@ -1,0 +1,734 @@
+#!/usr/bin/env python3
+"""Driver of the llmux benchmark (started by bench/run.sh; see bench/README.md).
+
+Runs the mock upstream, nginx and llmux on 127.0.0.1, measures three targets (direct =
+client -> mock, nginx -> mock, llmux -> mock) interleaved in rotated order, and writes a
+Markdown report (bench/results/latest.md) plus the raw figures (bench/results/latest.json).
+Every process it starts is tracked by PID and stopped on exit. Stdlib only.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import select
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+RELEASE = os.path.join(ROOT, "target", "release")
+LUA = os.path.join(BENCH, "request.lua")
+HOLD = os.path.join(BENCH, "hold_streams.py")
+CLK = os.sysconf("SC_CLK_TCK")
+TARGETS = ("direct", "nginx", "llmux")
+IDEAL_D = 2560.0  # 512 connections / 0.2 s
+# 50 words, so that the mock splits the answer into 50 content chunks.
+TEXT_50 = " ".join(
+    "The quick brown fox jumps over the lazy dog while a benchmark measures how much time "
+    "a gateway adds to every request and every streamed chunk that passes through it on a "
+    "small shared virtual machine with two cores and one load generator pinned next to the "
+    "mock upstream server today".split()[:50]
+)
+NOISY_STEAL_PCT = 5.0  # of all CPU time of the machine
+NOISY_OTHER_PCT = 25.0  # of one core
+
+CHILDREN = []  # every Popen we started, for cleanup
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    CHILDREN.append(p)
+    return p
+
+
+def stop(p, grace=5.0):
+    """Stops one child we started: SIGTERM by PID, then SIGKILL."""
+    if p.poll() is None:
+        try:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+    if p in CHILDREN:
+        CHILDREN.remove(p)
+
+
+def cleanup():
+    for p in list(reversed(CHILDREN)):
+        try:
+            stop(p, grace=3.0)
+        except Exception as e:  # keep cleaning the others
+            log(f"cleanup of pid {p.pid}: {e}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} not listening on {port} after {timeout}s")
+
+
+# ---------------------------------------------------------------- /proc
+
+
+def pid_tree(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def cpu_ticks(pid):
+    """utime + stime of a process tree, in clock ticks."""
+    total = 0
+    for p in pid_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+
+def mem_kib(pid, key):
+    """VmRSS / VmHWM of a process tree, KiB."""
+    total = 0
+    for p in pid_tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith(key + ":"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def write_calls(pid):
+    """write/writev calls of a process tree (`syscw` of /proc/PID/io; send/sendto not counted)."""
+    total = 0
+    for p in pid_tree(pid):
+        try:
+            with open(f"/proc/{p}/io") as f:
+                for line in f:
+                    if line.startswith("syscw:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def proc_stat():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal [guest guest_nice]
+    return {"busy": v[0] + v[1] + v[2], "steal": v[7], "total": sum(v[:8]), "softirq": v[6]}
+
+
+def own_ticks():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (s.ru_utime + s.ru_stime) * CLK, (c.ru_utime + c.ru_stime) * CLK
+
+
+# ---------------------------------------------------------------- the stack
+
+
+NGINX_CONF = """worker_processes 1;
+daemon off;
+master_process on;
+pid {prefix}/nginx.pid;
+worker_rlimit_nofile {nofile};
+events {{ worker_connections {conns}; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  scgi_temp_path {prefix}/scgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  upstream mock {{
+    server 127.0.0.1:{mock_port};
+    keepalive 1024;
+    keepalive_requests 10000000;
+  }}
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    location / {{
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 300s;
+    }}
+  }}
+}}
+"""
+
+
+class Stack:
+    """mock (core 0) + nginx + llmux (core `proxy_cpu`), fresh for each scenario."""
+
+    def __init__(self, tmp, name, mock_args, proxy_cpu):
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir)
+        self.logs = []
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+        port_file = os.path.join(self.dir, "mock.port")
+        self.mock = spawn(
+            ["taskset", "-c", "0", os.path.join(RELEASE, "llmux-mock"),
+             "--listen", "127.0.0.1:0", "--port-file", port_file, "--threads", "1",
+             "--no-record", *mock_args],
+            stdout=self._log("mock"), stderr=subprocess.STDOUT)
+        end = time.monotonic() + 20
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if self.mock.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("llmux-mock did not start; see " + self.dir)
+            time.sleep(0.05)
+        time.sleep(0.05)
+        self.mock_port = int(open(port_file).read().strip())
+        wait_port(self.mock_port, self.mock, "llmux-mock")
+
+        self.nginx_port = free_port()
+        prefix = os.path.join(self.dir, "nginx")
+        os.makedirs(prefix)
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(prefix=prefix, nofile=nofile, conns=min(16384, nofile // 2),
+                                      mock_port=self.mock_port, port=self.nginx_port))
+        self.nginx = spawn(
+            ["taskset", "-c", str(proxy_cpu), "nginx", "-p", prefix, "-c", conf,
+             "-e", os.path.join(prefix, "error.log")],
+            stdout=self._log("nginx"), stderr=subprocess.STDOUT)
+        wait_port(self.nginx_port, self.nginx, "nginx")
+
+        self.llmux_port, admin = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMUX_", "LLM_PROXY_"))}
+        env["LLMUX_ENDPOINT_MOCK_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
+        env["LLMUX_ENDPOINT_MOCK_MODELS"] = "mock-model"
+        self.llmux = spawn(
+            ["taskset", "-c", str(proxy_cpu), os.path.join(RELEASE, "llmux"), "serve",
+             "--listen", f"127.0.0.1:{self.llmux_port}", "--admin-listen", f"127.0.0.1:{admin}",
+             "--data-dir", os.path.join(self.dir, "llmux-data"), "--log", "warn",
+             "--workers", "1", "--drain-secs", "1"],
+            stdout=self._log("llmux"), stderr=subprocess.STDOUT, env=env)
+        end = time.monotonic() + 30
+        while True:
+            if self.llmux.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("llmux did not become healthy; see " + self.dir)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.1)
+
+        self.ports = {"direct": self.mock_port, "nginx": self.nginx_port, "llmux": self.llmux_port}
+        self.pids = {"direct": self.mock.pid, "nginx": self.nginx.pid, "llmux": self.llmux.pid}
+
+    def _log(self, name):
+        f = open(os.path.join(self.dir, name + ".log"), "w")
+        self.logs.append(f)
+        return f
+
+    def url(self, target):
+        return f"http://127.0.0.1:{self.ports[target]}/v1/chat/completions"
+
+    def check(self, target, stream):
+        """One request through `target`: status and, for streams, the number of SSE events."""
+        body = b'{"model":"mock-model","messages":[{"role":"user","content":"Say hello."}]'
+        body += b',"stream":true}' if stream else b"}"
+        req = urllib.request.Request(self.url(target), data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            data = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"{target}: HTTP {r.status}")
+        if stream:
+            events = data.count(b"data: ")
+            if b"data: [DONE]" not in data:
+                raise RuntimeError(f"{target}: stream without [DONE]")
+            return events
+        json.loads(data)
+        return None
+
+    def stop(self):
+        for p in (self.llmux, self.nginx, self.mock):
+            stop(p)
+        for f in self.logs:
+            f.close()
+
+
+# ---------------------------------------------------------------- one wrk run
+
+
+def run_wrk(stack, target, conns, secs, stream):
+    env = dict(os.environ, BENCH_STREAM="1" if stream else "0")
+    cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--timeout", "10s",
+           "-s", LUA, stack.url(target)]
+    pids = {t: stack.pids[t] for t in TARGETS}
+    w0 = write_calls(pids[target])
+    st0, cpu0, own0, t0 = proc_stat(), {t: cpu_ticks(p) for t, p in pids.items()}, own_ticks(), time.monotonic()
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60)
+    t1, st1, own1 = time.monotonic(), proc_stat(), own_ticks()
+    cpu1 = {t: cpu_ticks(p) for t, p in pids.items()}
+    w1 = write_calls(pids[target])
+    lines = [l for l in res.stdout.splitlines() if l.startswith("{")]
+    if res.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({res.returncode}): {res.stdout[-500:]} {res.stderr[-500:]}")
+    w = json.loads(lines[-1])
+    elapsed = t1 - t0
+    ok = w["requests"] - w["err_status"]
+    d_cpu = {t: cpu1[t] - cpu0[t] for t in TARGETS}
+    wrk_ticks = own1[1] - own0[1]
+    self_ticks = own1[0] - own0[0]
+    ours = sum(d_cpu.values()) + wrk_ticks + self_ticks
+    other_ticks = max(0.0, (st1["busy"] - st0["busy"]) - ours)
+    tick_us = 1e6 / CLK
+    proxy = target  # for direct, the "proxy" CPU is the mock's own
+    r = {
+        "target": target,
+        "requests": w["requests"],
+        "ok": ok,
+        "rps": ok / (w["duration_us"] / 1e6),
+        "p50_ms": w["p50_us"] / 1000, "p90_ms": w["p90_us"] / 1000, "p99_ms": w["p99_us"] / 1000,
+        "max_ms": w["max_us"] / 1000,
+        "errors": w["err_status"] + w["err_connect"] + w["err_read"] + w["err_write"] + w["err_timeout"],
+        "err_detail": {k: w[k] for k in w if k.startswith("err_")},
+        "cpu_us_per_req": d_cpu[proxy] * tick_us / ok if ok else None,
+        "mock_cpu_us_per_req": d_cpu["direct"] * tick_us / ok if ok else None,
+        "writes_per_req": (w1 - w0) / ok if ok else None,
+        "proxy_core_pct": 100 * d_cpu[proxy] / CLK / elapsed if target != "direct" else None,
+        "core0_pct": 100 * (d_cpu["direct"] + wrk_ticks) / CLK / elapsed,
+        "other_pct": 100 * other_ticks / CLK / elapsed,
+        "steal_pct": 100 * (st1["steal"] - st0["steal"]) / max(1, st1["total"] - st0["total"]),
+    }
+    r["noisy"] = r["steal_pct"] > NOISY_STEAL_PCT or r["other_pct"] > NOISY_OTHER_PCT
+    return r
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def rotated(targets, r):
+    k = r % len(targets)
+    return list(targets[k:]) + list(targets[:k])
+
+
+def wait_quiet(limit):
+    """Waits (at most `limit` s) for a second in which the machine is nearly idle."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        a = proc_stat()
+        time.sleep(1.0)
+        b = proc_stat()
+        if 100 * (b["busy"] - a["busy"]) / CLK < 10 and (b["steal"] - a["steal"]) < 0.05 * (b["total"] - a["total"]):
+            return True
+    return False
+
+
+def measured_run(stack, target, sc, opt):
+    """One wrk run; a noisy one (busy neighbours, steal) is repeated up to `opt.retries` times."""
+    for attempt in range(1 + opt.retries):
+        r = run_wrk(stack, target, sc["conns"], sc["secs"], sc["stream"])
+        r["attempts"] = attempt + 1
+        if not r["noisy"] or attempt == opt.retries:
+            return r
+        log(f"  {target}: noisy run (other {r['other_pct']:.0f}% of a core, steal {r['steal_pct']:.1f}%); "
+            "waiting for a quiet machine and repeating")
+        wait_quiet(30)
+    return r
+
+
+def wrk_scenario(tmp, sc, opt):
+    log(f"scenario {sc['id']}: {sc['title']}")
+    stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"])
+    out = {"id": sc["id"], "runs": [], "events": {}, "peak_rss_kib": {}}
+    try:
+        for t in TARGETS:
+            out["events"][t] = stack.check(t, sc["stream"])
+        for t in TARGETS:  # warm-up, not recorded
+            run_wrk(stack, t, sc["conns"], opt.warmup, sc["stream"])
+        for rnd in range(opt.rounds):
+            for t in rotated(TARGETS, rnd):
+                time.sleep(0.5)
+                r = measured_run(stack, t, sc, opt)
+                r["round"] = rnd + 1
+                out["runs"].append(r)
+                log(f"  round {rnd + 1} {t:6} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
+                    f"p99 {r['p99_ms']:.3f} ms  cpu/req {fmt(r['cpu_us_per_req'], 1)} us  "
+                    f"err {r['errors']}  other {r['other_pct']:.0f}%  steal {r['steal_pct']:.1f}%"
+                    + ("  NOISY" if r["noisy"] else ""))
+        for t in TARGETS:
+            out["peak_rss_kib"][t] = mem_kib(stack.pids[t], "VmHWM")
+    finally:
+        stack.stop()
+    return out
+
+
+def read_event(proc, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, end - time.monotonic()))
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                return None
+            if line.startswith("{"):
+                return json.loads(line)
+    return None
+
+
+def idle_streams_scenario(tmp, opt):
+    n = opt.streams
+    log(f"scenario e: {n} idle open streams")
+    out = {"id": "e", "rounds": [], "peak_rss_kib": {"nginx": 0, "llmux": 0}}
+    for rnd in range(opt.rounds):
+        # Fresh processes every round: a freed heap is not always given back to the OS, so a
+        # second round in the same process would measure the allocator's leftovers too.
+        # Role chunk at once, then 30 s before the next frame: the streams sit idle meanwhile.
+        stack = Stack(tmp, f"e{rnd + 1}", ["--chunk-delay-ms", "30000"], 1)
+        try:
+            for t in rotated(("nginx", "llmux"), rnd):
+                time.sleep(0.5)
+                idle = mem_kib(stack.pids[t], "VmRSS")
+                st0 = proc_stat()
+                client = spawn(
+                    ["taskset", "-c", "0", sys.executable, HOLD, "--port", str(stack.ports[t]),
+                     "-n", str(n), "--hold", str(opt.hold), "--deadline", "120"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                try:
+                    ready = read_event(client, 100)
+                    if not ready or ready.get("event") != "ready":
+                        raise RuntimeError(f"hold client: no ready event ({ready})")
+                    rss = 0
+                    end = time.monotonic() + max(0.5, opt.hold - 1.0)
+                    time.sleep(0.5)
+                    while time.monotonic() < end:
+                        rss = max(rss, mem_kib(stack.pids[t], "VmRSS"))
+                        time.sleep(0.25)
+                    done = read_event(client, opt.hold + 30)
+                    client.wait(timeout=30)
+                finally:
+                    stop(client)
+                st1 = proc_stat()
+                time.sleep(1.0)
+                steal = 100 * (st1["steal"] - st0["steal"]) / max(1, st1["total"] - st0["total"])
+                r = {"round": rnd + 1, "target": t, "open": ready["open"], "failed": ready["failed"],
+                     "first_error": ready["first_error"], "open_secs": ready["open_secs"],
+                     "idle_rss_kib": idle, "rss_kib": rss, "hwm_kib": mem_kib(stack.pids[t], "VmHWM"),
+                     "after_rss_kib": mem_kib(stack.pids[t], "VmRSS"),
+                     "steal_pct": steal, "closed": bool(done and done.get("event") == "done")}
+                out["rounds"].append(r)
+                out["peak_rss_kib"][t] = max(out["peak_rss_kib"][t], r["hwm_kib"])
+                log(f"  round {rnd + 1} {t:6} open {r['open']}/{n} in {r['open_secs']} s  "
+                    f"RSS idle {idle / 1024:.1f} -> open {rss / 1024:.1f} -> closed "
+                    f"{r['after_rss_kib'] / 1024:.1f} MiB  HWM {r['hwm_kib'] / 1024:.1f} MiB  steal {steal:.1f}%"
+                    + (f"  first error: {r['first_error']}" if r["failed"] else ""))
+        finally:
+            stack.stop()
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt(v, nd=0, plus=False):
+    if v is None:
+        return "—"
+    s = f"{v:+,.{nd}f}" if plus else f"{v:,.{nd}f}"
+    return s
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def runs_of(sc, target):
+    return [r for r in sc["runs"] if r["target"] == target]
+
+
+def medians(sc, key):
+    return {t: med([r[key] for r in runs_of(sc, t)]) for t in TARGETS}
+
+
+def added(sc, key):
+    """Per round: target minus direct, then the median over rounds."""
+    out = {}
+    for t in ("nginx", "llmux"):
+        diffs = []
+        for r in runs_of(sc, t):
+            d = [x for x in runs_of(sc, "direct") if x["round"] == r["round"]]
+            if d:
+                diffs.append(r[key] - d[0][key])
+        out[t] = med(diffs)
+    return out
+
+
+def verdict(ok):
+    return "**PASS**" if ok else "**FAIL**"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def render(meta, scen):
+    L = []
+    a = L.append
+    a(f"# llmux benchmark — {meta['date']}")
+    a("")
+    a(f"- **Machine:** {meta['nproc']} cores ({meta['cpu']}), kernel {meta['kernel']}, "
+      f"load average at start {meta['loadavg']}, open-files limit {meta['nofile']}")
+    a(f"- **Built:** llmux {meta['llmux']} at {meta['commit']}; {meta['rustc']}")
+    a(f"- **Tools:** {meta['nginx']}, {meta['wrk']}, Python {meta['python']}")
+    a(f"- **Mode:** {meta['mode']}: {meta['rounds']} interleaved round(s) per scenario, order rotated "
+      f"each round, medians quoted; {meta['secs']} s per throughput run, {meta['a_secs']} s per c=1 "
+      f"run, {meta['warmup']} s warm-up per target (not counted).")
+    a("- **Placement:** load generator (wrk 1 thread) + mock (`--threads 1 --no-record`) on core 0; "
+      "llmux (`--workers 1 --log warn`) and nginx (1 worker, upstream keep-alive, "
+      "`proxy_buffering off`, `access_log off`) on core 1. Scenario a: everything on core 0.")
+    a("")
+    A, AS, B, C, D, E = (scen.get(k) for k in ("a", "a-split", "b", "c", "d", "e"))
+    a("| scenario | figure | direct | nginx | llmux | llmux vs nginx / target | verdict |")
+    a("|---|---|---|---|---|---|---|")
+    if A:
+        for key, lim, name in (("p50_ms", 0.15, "p50"), ("p99_ms", 0.5, "p99")):
+            m, ad = medians(A, key), added(A, key)
+            a(f"| a. c=1, one core | {name} latency, ms | {fmt(m['direct'], 3)} | {fmt(m['nginx'], 3)} "
+              f"| {fmt(m['llmux'], 3)} | added: llmux {fmt(ad['llmux'], 3, True)} ms, nginx "
+              f"{fmt(ad['nginx'], 3, True)} ms; target ≤ +{lim} | {verdict(ad['llmux'] is not None and ad['llmux'] <= lim)} |")
+    if AS:
+        for key, name in (("p50_ms", "p50"), ("p99_ms", "p99")):
+            m, ad = medians(AS, key), added(AS, key)
+            a(f"| a'. c=1, proxy on core 1 (info) | {name} latency, ms | {fmt(m['direct'], 3)} | "
+              f"{fmt(m['nginx'], 3)} | {fmt(m['llmux'], 3)} | added: llmux {fmt(ad['llmux'], 3, True)} ms, "
+              f"nginx {fmt(ad['nginx'], 3, True)} ms | info |")
+    for sc, label, unit in ((B, "b. c=64, non-stream", "request"), (C, "c. c=64, 50-chunk streams", "stream")):
+        if not sc:
+            continue
+        rps, cpu, mock = medians(sc, "rps"), medians(sc, "cpu_us_per_req"), medians(sc, "mock_cpu_us_per_req")
+        rr, cr = ratio(rps["llmux"], rps["nginx"]), ratio(cpu["llmux"], cpu["nginx"])
+        a(f"| {label} | {unit}s/s | {fmt(rps['direct'])} | {fmt(rps['nginx'])} | {fmt(rps['llmux'])} "
+          f"| {fmt(rr, 2)}× nginx; target ≥ 0.8× | {verdict(rr is not None and rr >= 0.8)} |")
+        a(f"| {label} | proxy CPU µs per {unit} | ({fmt(mock['direct'], 1)} mock) | {fmt(cpu['nginx'], 1)} "
+          f"| {fmt(cpu['llmux'], 1)} | {fmt(cr, 2)}× nginx; target ≤ 1.5× | {verdict(cr is not None and cr <= 1.5)} |")
+    if D:
+        rps = medians(D, "rps")
+        errs = {t: sum(r["errors"] for r in runs_of(D, t)) for t in TARGETS}
+        frac = ratio(rps["llmux"], IDEAL_D)
+        hwm = D["peak_rss_kib"]
+        a(f"| d. 512 conns, 200 ms upstream | requests/s (ideal 2,560) | {fmt(rps['direct'])} | "
+          f"{fmt(rps['nginx'])} | {fmt(rps['llmux'])} | {fmt(100 * frac if frac else None, 1)}% of ideal "
+          f"(nginx {fmt(100 * rps['nginx'] / IDEAL_D, 1)}%, direct {fmt(100 * rps['direct'] / IDEAL_D, 1)}%); target ≥ 95% | {verdict(frac is not None and frac >= 0.95)} |")
+        a(f"| d. | errors (non-2xx + socket), all rounds | {errs['direct']} | {errs['nginx']} | {errs['llmux']} "
+          f"| target 0 | {verdict(errs['llmux'] == 0)} |")
+        a(f"| d. | peak RSS (VmHWM), MiB | {fmt(hwm['direct'] / 1024, 1)} (mock) | {fmt(hwm['nginx'] / 1024, 1)} "
+          f"| {fmt(hwm['llmux'] / 1024, 1)} | info | |")
+    if E:
+        def per(t, key):
+            return med([r[key] for r in E["rounds"] if r["target"] == t])
+        rss = {t: per(t, "rss_kib") for t in ("nginx", "llmux")}
+        idle = {t: per(t, "idle_rss_kib") for t in ("nginx", "llmux")}
+        per_stream = {t: (rss[t] - idle[t]) / meta["streams"] for t in ("nginx", "llmux")}
+        hwm = E["peak_rss_kib"]
+        opened = {t: min((r["open"] for r in E["rounds"] if r["target"] == t), default=0) for t in ("nginx", "llmux")}
+        n = meta["streams"]
+        ok = hwm["llmux"] / 1024 <= 64 and opened["llmux"] == n
+        a(f"| e. {n:,} idle open streams | RSS while open (VmRSS), MiB | — | {fmt(rss['nginx'] / 1024, 1)} "
+          f"| {fmt(rss['llmux'] / 1024, 1)} | idle before: nginx {fmt(idle['nginx'] / 1024, 1)}, "
+          f"llmux {fmt(idle['llmux'] / 1024, 1)}; per stream: nginx {fmt(per_stream['nginx'], 1)} KiB, "
+          f"llmux {fmt(per_stream['llmux'], 1)} KiB | info |")
+        a(f"| e. | peak RSS (VmHWM), MiB; streams open | — | {fmt(hwm['nginx'] / 1024, 1)}; {opened['nginx']:,} "
+          f"| {fmt(hwm['llmux'] / 1024, 1)}; {opened['llmux']:,} | {fmt(hwm['llmux'] / 1024 / 64, 2)}× the target; "
+          f"target ≤ 64 MiB, all open | {verdict(ok)} |")
+    a("")
+    a("Notes: CPU is utime + stime of the proxy's process tree from `/proc/PID/stat` (10 ms ticks) "
+      "divided by successful requests; for `direct` the mock's own CPU is shown. llmux asks the "
+      "upstream for `stream_options.include_usage` and strips the usage chunk, so through llmux the "
+      "mock sends one more SSE event per stream than through nginx or direct — part of llmux's real cost. "
+      "`added` latency is target minus direct within the same round, median over rounds.")
+    if B or C:
+        ev = (C or B)["events"]
+        if C:
+            a(f"SSE events per stream seen by the client in c: direct {ev['direct']}, nginx {ev['nginx']}, "
+              f"llmux {ev['llmux']}.")
+    a("")
+    a("## Runs")
+    a("")
+    a("writes/req = `write`/`writev` calls (`syscw` in `/proc/PID/io`; `send`/`sendto` are not counted) of the "
+      "proxy (the mock for direct) per request or stream. Core 0 = mock + wrk CPU as % of one core (≈100 % means the load generator, not the proxy, set the "
+      "pace); other = CPU of processes outside the benchmark, % of one core; steal = % of the machine's "
+      f"time. A run is flagged noisy above {NOISY_STEAL_PCT:.0f}% steal or {NOISY_OTHER_PCT:.0f}% other.")
+    a("")
+    a("| scenario | round | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | writes/req | proxy core % | core 0 % | errors | other % | steal % | |")
+    a("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    noisy = 0
+    for key in ("a", "a-split", "b", "c", "d"):
+        sc = scen.get(key)
+        if not sc:
+            continue
+        for r in sc["runs"]:
+            noisy += r["noisy"]
+            a(f"| {key} | {r['round']} | {r['target']} | {fmt(r['rps'])} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} "
+              f"| {fmt(r['cpu_us_per_req'], 1)} | {fmt(r.get('writes_per_req'), 1)} | {fmt(r['proxy_core_pct'])} | {fmt(r['core0_pct'])} "
+              f"| {r['errors']} | {fmt(r['other_pct'])} | {fmt(r['steal_pct'], 1)} | "
+              f"{'noisy' if r['noisy'] else ''}{' ' if r['noisy'] and r.get('attempts', 1) > 1 else ''}"
+              f"{'attempt ' + str(r['attempts']) if r.get('attempts', 1) > 1 else ''} |")
+    if E:
+        for r in E["rounds"]:
+            a(f"| e | {r['round']} | {r['target']} | open {r['open']:,} in {r['open_secs']} s | | | | | | | "
+              f"{r['failed']} | | {fmt(r['steal_pct'], 1)} | RSS MiB: idle {r['idle_rss_kib'] / 1024:.1f}, "
+              f"open {r['rss_kib'] / 1024:.1f}, peak {r['hwm_kib'] / 1024:.1f}, after close "
+              f"{r['after_rss_kib'] / 1024:.1f} |")
+    a("")
+    retried = sum(1 for k in ("a", "a-split", "b", "c", "d") if scen.get(k) for r in scen[k]["runs"]
+                  if r.get("attempts", 1) > 1)
+    a(f"{noisy} noisy run(s) kept; {retried} run(s) repeated because the first attempt was noisy "
+      f"(up to {meta['retries']} repeats each)."
+      + (" Repeat the benchmark on a quieter machine before quoting." if noisy else ""))
+    return "\n".join(L) + "\n"
+
+
+# ---------------------------------------------------------------- main
+
+
+def version(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except Exception:
+        return "unknown"
+
+
+def metadata(opt):
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    # BENCH_COMMIT names the source of a tree that is not a git checkout (e.g. `git archive`).
+    commit = os.environ.get("BENCH_COMMIT") or version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if commit.startswith("fatal"):
+        commit = "unknown (not a git checkout; set BENCH_COMMIT)"
+    dirty = "" if os.environ.get("BENCH_COMMIT") else subprocess.run(
+        ["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True, text=True).stdout.strip()
+    return {
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+        "loadavg": " ".join(open("/proc/loadavg").read().split()[:3]),
+        "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        "llmux": version([os.path.join(RELEASE, "llmux"), "--version"]).replace("llmux ", ""),
+        "commit": commit + (" (uncommitted changes)" if dirty else ""),
+        "rustc": version(["rustc", "--version"]),
+        "nginx": version(["nginx", "-v"]).replace("nginx version: ", ""),
+        "wrk": " ".join(version(["wrk", "-v"]).split()[:2]),
+        "python": platform.python_version(),
+        "mode": "quick" if opt.quick else "full",
+        "rounds": opt.rounds, "secs": opt.secs, "a_secs": opt.a_secs, "warmup": opt.warmup,
+        "streams": opt.streams, "retries": opt.retries,
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description="llmux benchmark driver (use bench/run.sh)")
+    p.add_argument("--quick", action="store_true", help="1 round, 3 s runs (smoke test)")
+    p.add_argument("--only", default="a,a-split,b,c,d,e", help="comma-separated scenarios")
+    p.add_argument("--out", default=os.path.join(BENCH, "results"))
+    opt = p.parse_args()
+    if opt.quick:
+        opt.rounds, opt.secs, opt.a_secs, opt.warmup, opt.hold, opt.retries = 1, 3, 3, 1, 2.0, 1
+    else:
+        opt.rounds, opt.secs, opt.a_secs, opt.warmup, opt.hold, opt.retries = 3, 10, 5, 2, 4.0, 2
+    opt.streams = 2000
+    only = set(opt.only.split(","))
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    meta = metadata(opt)
+    scenarios = [
+        {"id": "a", "title": "c=1 non-stream, everything on core 0", "conns": 1, "stream": False,
+         "secs": opt.a_secs, "mock_args": [], "proxy_cpu": 0},
+        {"id": "a-split", "title": "c=1 non-stream, proxy on core 1", "conns": 1, "stream": False,
+         "secs": opt.a_secs, "mock_args": [], "proxy_cpu": 1},
+        {"id": "b", "title": "c=64 non-stream", "conns": 64, "stream": False, "secs": opt.secs,
+         "mock_args": [], "proxy_cpu": 1},
+        {"id": "c", "title": "c=64 streams of 50 chunks", "conns": 64, "stream": True, "secs": opt.secs,
+         "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1},
+        {"id": "d", "title": "512 connections, 200 ms upstream delay", "conns": 512, "stream": False,
+         "secs": opt.secs, "mock_args": ["--delay-ms", "200"], "proxy_cpu": 1},
+    ]
+    results = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="llmux-bench-") as tmp:
+        try:
+            for sc in scenarios:
+                if sc["id"] in only:
+                    results[sc["id"]] = wrk_scenario(tmp, sc, opt)
+            if "e" in only:
+                results["e"] = idle_streams_scenario(tmp, opt)
+        finally:
+            cleanup()
+    meta["duration_s"] = round(time.monotonic() - started)
+    report = render(meta, results)
+    os.makedirs(opt.out, exist_ok=True)
+    with open(os.path.join(opt.out, "latest.md"), "w") as f:
+        f.write(report)
+    with open(os.path.join(opt.out, "latest.json"), "w") as f:
+        json.dump({"meta": meta, "scenarios": results}, f, indent=1)
+    print(report)
+    log(f"done in {meta['duration_s']} s; wrote {os.path.relpath(opt.out, ROOT)}/latest.md and latest.json")
+
+
+if __name__ == "__main__":
+    main()
