@@ -3,6 +3,7 @@
 //!
 //! This crate is pure: no tokio, no HTTP client. Every function here is testable with plain data.
 
+pub mod canonical;
 pub mod dialect;
 pub mod json_object;
 pub mod openai;

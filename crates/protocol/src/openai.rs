@@ -43,6 +43,8 @@ impl From<WireUsage> for Usage {
                 .completion_tokens_details
                 .and_then(|d| d.reasoning_tokens)
                 .unwrap_or(0),
+            // OpenAI caches automatically and reports no cache writes.
+            cache_write_tokens: 0,
         }
     }
 }
