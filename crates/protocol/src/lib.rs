@@ -5,6 +5,7 @@
 
 pub mod canonical;
 pub mod dialect;
+pub mod dialects;
 pub mod json_object;
 pub mod openai;
 pub mod sse;

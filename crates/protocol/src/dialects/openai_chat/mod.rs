@@ -1,0 +1,1 @@
+//! OpenAI Chat Completions codec (in progress).
