@@ -20,6 +20,30 @@ pub enum ErrorKind {
     /// The body is not the JSON object the endpoint expects.
     #[error("{0}")]
     InvalidJson(String),
+    /// The request is valid JSON but not a valid request of its API (decoder message).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The request uses something the target provider cannot take.
+    #[error("provider `{provider}` cannot take {loss}")]
+    Untranslatable {
+        /// Provider id.
+        provider: String,
+        /// The field and the reason.
+        loss: String,
+    },
+    /// The provider answered with an error (translated calls; same-protocol calls pass the
+    /// provider's body through instead).
+    #[error("provider `{provider}` answered {status}: {message}")]
+    UpstreamStatus {
+        /// Provider id.
+        provider: String,
+        /// The provider's HTTP status.
+        status: u16,
+        /// The provider's error message.
+        message: String,
+        /// The provider's `Retry-After`, passed on to the client.
+        retry_after: Option<String>,
+    },
     /// A field has the wrong type or value.
     #[error("{message}")]
     InvalidField {
@@ -116,6 +140,8 @@ impl GatewayError {
     pub fn side(&self) -> Side {
         match self.0 {
             ErrorKind::InvalidJson(_)
+            | ErrorKind::InvalidRequest(_)
+            | ErrorKind::Untranslatable { .. }
             | ErrorKind::InvalidField { .. }
             | ErrorKind::ModelNotFound { .. }
             | ErrorKind::PayloadTooLarge { .. }
@@ -124,6 +150,7 @@ impl GatewayError {
             | ErrorKind::UnsupportedTranslation { .. } => Side::Client,
             ErrorKind::UpstreamUnreachable { .. }
             | ErrorKind::UpstreamTimeout { .. }
+            | ErrorKind::UpstreamStatus { .. }
             | ErrorKind::UpstreamBroken { .. } => Side::Upstream,
             ErrorKind::Internal(_) => Side::Gateway,
         }
@@ -137,7 +164,17 @@ impl GatewayError {
     /// HTTP status for this error.
     pub fn status(&self) -> u16 {
         match self.0 {
-            ErrorKind::InvalidJson(_) | ErrorKind::InvalidField { .. } => 400,
+            ErrorKind::InvalidJson(_)
+            | ErrorKind::InvalidRequest(_)
+            | ErrorKind::Untranslatable { .. }
+            | ErrorKind::InvalidField { .. } => 400,
+            // A rate limit or overload stays what it is; a rejected provider key is not the
+            // client's fault (502); other provider errors keep their class.
+            ErrorKind::UpstreamStatus { status, .. } => match status {
+                401 | 403 => 502,
+                s @ 400..=599 => s,
+                _ => 502,
+            },
             ErrorKind::UnsupportedTranslation { .. } => 400,
             ErrorKind::ModelNotFound { .. } | ErrorKind::RouteNotFound { .. } => 404,
             ErrorKind::MethodNotAllowed { .. } => 405,
@@ -152,6 +189,9 @@ impl GatewayError {
     pub fn code(&self) -> &'static str {
         match self.0 {
             ErrorKind::InvalidJson(_) => "invalid_json",
+            ErrorKind::InvalidRequest(_) => "invalid_request",
+            ErrorKind::Untranslatable { .. } => "untranslatable",
+            ErrorKind::UpstreamStatus { .. } => "upstream_status",
             ErrorKind::InvalidField { .. } => "invalid_field",
             ErrorKind::ModelNotFound { .. } => "model_not_found",
             ErrorKind::PayloadTooLarge { .. } => "payload_too_large",
@@ -162,6 +202,14 @@ impl GatewayError {
             ErrorKind::UpstreamTimeout { .. } => "upstream_timeout",
             ErrorKind::UpstreamBroken { .. } => "upstream_broken",
             ErrorKind::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Seconds (or a date) the client should wait before retrying, when the provider said.
+    pub fn retry_after(&self) -> Option<&str> {
+        match &self.0 {
+            ErrorKind::UpstreamStatus { retry_after, .. } => retry_after.as_deref(),
+            _ => None,
         }
     }
 

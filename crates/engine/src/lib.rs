@@ -9,6 +9,7 @@ pub mod profile;
 pub mod record;
 pub mod snapshot;
 pub mod summary;
+mod translate;
 pub mod upstream;
 
 pub use error::{ErrorKind, GatewayError, Side};

@@ -42,6 +42,7 @@ impl Provider {
     /// The upstream URL for `op` on `model`.
     pub fn url(&self, op: Operation, model: &str) -> String {
         match (self.kind, &self.api_version) {
+            (ProviderKind::Anthropic, _) => format!("{}/messages", self.base_url),
             (ProviderKind::Azure, Some(version)) => {
                 let deployment = self.deployments.get(model).map_or(model, String::as_str);
                 azure::url(&self.base_url, deployment, op, version)
@@ -256,6 +257,9 @@ fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, Gateway
         let value = HeaderValue::from_str(value)
             .map_err(|e| ErrorKind::Internal(format!("header value for {name}: {e}")))?;
         headers.insert(name, value);
+    }
+    if p.kind == ProviderKind::Anthropic && !headers.contains_key("anthropic-version") {
+        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
     }
     let transport = crate::upstream::transport_for(&p.base_url, &p.timeouts)?;
     let urls = [

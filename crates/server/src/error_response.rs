@@ -79,6 +79,12 @@ pub fn response(dialect: Dialect, err: &GatewayError, request_id: HeaderValue) -
         HeaderValue::from_static("application/json"),
     );
     headers.insert(request_id::HEADER, request_id);
+    if let Some(v) = err
+        .retry_after()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        headers.insert(header::RETRY_AFTER, v);
+    }
     resp
 }
 

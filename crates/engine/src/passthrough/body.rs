@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
+use llmux_protocol::canonical::StreamEvent;
+use llmux_protocol::dialects::{StreamDecode, StreamEncode};
 use llmux_protocol::{openai, sse::SseSplitter};
 use tokio::time::{Instant, Sleep};
 
@@ -34,6 +36,16 @@ pub enum Mode {
     },
     /// A whole JSON body: read usage from its tail.
     Json,
+    /// A provider stream of another dialect: decoded to canonical events and re-encoded for
+    /// the client, event by event (nothing accumulates).
+    Translate {
+        /// The provider's stream decoder.
+        decoder: Box<dyn StreamDecode>,
+        /// The client's stream encoder.
+        encoder: Box<dyn StreamEncode>,
+        /// Renders a mid-stream failure for the client.
+        error_event: ErrorEvent,
+    },
     /// Pass through without reading (error bodies, unknown content).
     Raw,
 }
@@ -207,6 +219,30 @@ impl PassthroughBody {
                 }
                 self.ready.push_back(data);
             }
+            Mode::Translate { .. } => {
+                self.events.clear();
+                self.splitter.push(data, &mut self.events);
+                let mut canonical = Vec::new();
+                let mut failure = None;
+                if let Mode::Translate { decoder, .. } = &mut self.mode {
+                    for ev in &self.events {
+                        if let Err(e) = decoder.push(ev, &mut canonical) {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                self.emit(&canonical);
+                if let Some(e) = failure {
+                    self.fail(
+                        ErrorKind::UpstreamBroken {
+                            provider: self.provider.clone(),
+                            detail: format!("unreadable stream event: {e}"),
+                        }
+                        .into(),
+                    );
+                }
+            }
             Mode::Sse { strip_usage, .. } => {
                 let strip_usage = *strip_usage;
                 let whole_chunk = !self.splitter.has_pending();
@@ -258,12 +294,52 @@ impl PassthroughBody {
                     self.recorder.usage(usage);
                 }
             }
+            Mode::Translate { .. } => {
+                let mut canonical = Vec::new();
+                if let Mode::Translate { decoder, .. } = &mut self.mode {
+                    if let Some(rest) = self.splitter.finish() {
+                        let _ = decoder.push(&rest, &mut canonical);
+                    }
+                    decoder.finish(&mut canonical);
+                }
+                self.emit(&canonical);
+            }
             Mode::Raw => {}
         }
         self.done = true;
-        if !matches!(self.mode, Mode::Sse { .. }) {
+        if !matches!(self.mode, Mode::Sse { .. } | Mode::Translate { .. }) {
             // The client may never poll again after the last byte: record now.
             self.recorder.finish();
+        }
+    }
+}
+
+impl PassthroughBody {
+    /// Records usage from canonical events and queues their encoding for the client.
+    fn emit(&mut self, events: &[StreamEvent]) {
+        let Mode::Translate { encoder, .. } = &mut self.mode else {
+            return;
+        };
+        let mut out = BytesMut::new();
+        for ev in events {
+            if let StreamEvent::MessageStart { usage: Some(u), .. }
+            | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
+            {
+                self.recorder.usage(*u);
+            }
+            encoder.encode(ev, &mut out);
+        }
+        if !out.is_empty() {
+            self.ready.push_back(out.freeze());
+        }
+    }
+
+    /// Ends a translated stream with an error event.
+    fn fail(&mut self, err: GatewayError) {
+        self.recorder.error(err.code());
+        self.done = true;
+        if let Mode::Translate { error_event, .. } | Mode::Sse { error_event, .. } = &self.mode {
+            self.ready.push_back(error_event(&err));
         }
     }
 }
@@ -304,7 +380,9 @@ impl Body for PassthroughBody {
                     tracing::warn!(provider = %this.provider, error = %err, "upstream failed mid-response");
                     match &this.mode {
                         // A stream ends with a well-formed error event, then closes.
-                        Mode::Sse { error_event, .. } => this.ready.push_back(error_event(&err)),
+                        Mode::Sse { error_event, .. } | Mode::Translate { error_event, .. } => {
+                            this.ready.push_back(error_event(&err))
+                        }
                         // A body with a committed length cannot be completed: abort it.
                         Mode::Json | Mode::Raw => {
                             this.recorder.finish();

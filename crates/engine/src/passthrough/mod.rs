@@ -44,7 +44,7 @@ pub mod headers {
 
 /// Client headers never forwarded upstream: hop-by-hop, framing, and every credential (the
 /// provider's own key is added instead).
-fn forwardable(name: &HeaderName) -> bool {
+pub(crate) fn forwardable(name: &HeaderName) -> bool {
     !matches!(
         name.as_str(),
         "host"
@@ -93,6 +93,13 @@ impl Gateway {
         let requested_model = inspected.model.clone();
         let route = snapshot.resolve(&requested_model)?;
         let provider = route.provider;
+        if provider.kind.dialect() == Dialect::Anthropic && inbound.op == Operation::ChatCompletions
+        {
+            let route = route.clone();
+            return self
+                .openai_to_anthropic(inbound, &route, requested_model.clone(), started)
+                .await;
+        }
         if provider.kind.dialect() != Dialect::OpenAiChat {
             return Err(ErrorKind::UnsupportedTranslation {
                 model: requested_model.clone(),

@@ -98,6 +98,8 @@ pub enum UpstreamBody {
     H1(h1::H1Body),
     /// From the general client.
     Client(reqwest::Body),
+    /// Already complete (a translated non-streamed answer).
+    Full(Option<Bytes>),
 }
 
 impl Body for UpstreamBody {
@@ -110,6 +112,7 @@ impl Body for UpstreamBody {
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         match self.get_mut() {
             UpstreamBody::H1(b) => Pin::new(b).poll_frame(cx),
+            UpstreamBody::Full(b) => Poll::Ready(b.take().map(|d| Ok(Frame::data(d)))),
             UpstreamBody::Client(b) => match Pin::new(b).poll_frame(cx) {
                 Poll::Ready(Some(Err(e))) => {
                     let kind = if e.is_timeout() {
@@ -130,6 +133,7 @@ impl Body for UpstreamBody {
         match self {
             UpstreamBody::H1(b) => b.is_end_stream(),
             UpstreamBody::Client(b) => b.is_end_stream(),
+            UpstreamBody::Full(b) => b.is_none(),
         }
     }
 
@@ -137,6 +141,7 @@ impl Body for UpstreamBody {
         match self {
             UpstreamBody::H1(b) => b.size_hint(),
             UpstreamBody::Client(b) => b.size_hint(),
+            UpstreamBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |d| d.len() as u64)),
         }
     }
 }

@@ -37,3 +37,46 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+use crate::canonical::StreamEvent;
+
+/// Decodes a provider's stream, one raw SSE event at a time, into canonical events.
+pub trait StreamDecode: Send {
+    /// Decodes one whole SSE event (as cut by [`crate::sse::SseSplitter`]).
+    fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError>;
+    /// The upstream stream ended: emit whatever completes the answer.
+    fn finish(&mut self, _out: &mut Vec<StreamEvent>) {}
+}
+
+/// Encodes canonical events as a client dialect's stream bytes.
+pub trait StreamEncode: Send {
+    /// Appends the wire form of `event` to `out`.
+    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut);
+}
+
+impl StreamDecode for anthropic::StreamDecoder {
+    fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError> {
+        anthropic::StreamDecoder::push(self, raw_event, out)
+    }
+}
+
+impl StreamDecode for openai_chat::StreamDecoder {
+    fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError> {
+        openai_chat::StreamDecoder::push(self, raw_event, out)
+    }
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        openai_chat::StreamDecoder::finish(self, out)
+    }
+}
+
+impl StreamEncode for anthropic::StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
+        anthropic::StreamEncoder::encode(self, event, out)
+    }
+}
+
+impl StreamEncode for openai_chat::StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
+        openai_chat::StreamEncoder::encode(self, event, out)
+    }
+}

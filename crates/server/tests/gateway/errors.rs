@@ -291,25 +291,28 @@ async fn slow_first_byte_is_504() {
 
 #[tokio::test]
 async fn provider_of_another_protocol_is_refused_clearly() {
+    // Gemini translation is not available yet: a clear 400 naming both protocols.
     let h = Harness::with_config(|url| {
-        format!("{}  claude:\n    type: anthropic\n    base_url: \"{url}/v1\"\n    models: [claude-x]\n", mock_provider(url))
+        format!(
+            "{}  gem:\n    type: gemini\n    base_url: \"{url}/v1beta\"\n    models: [gemini-x]\n",
+            mock_provider(url)
+        )
     })
     .await;
     let resp = h
-        .post("/v1/chat/completions", &chat("claude-x"))
+        .post("/v1/chat/completions", &chat("gemini-x"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
     let e = openai_error(&resp.bytes().await.unwrap());
     assert_eq!(e["code"], "unsupported_translation");
+    let message = e["message"].as_str().unwrap();
     assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("anthropic-messages"),
+        message.contains("gemini") && message.contains("openai-chat"),
         "{e}"
     );
+    assert_eq!(h.mock.stats().requests, 0);
 }
 
 #[tokio::test]

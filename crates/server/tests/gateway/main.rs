@@ -9,3 +9,4 @@ mod errors;
 mod passthrough;
 mod profiles;
 mod streaming;
+mod translate;

@@ -1,0 +1,201 @@
+//! Calls where the client's and the provider's protocols differ: the request is decoded into
+//! the canonical model and encoded for the provider; the answer comes back the same way, event
+//! by event for streams. Today: OpenAI Chat clients to Anthropic providers.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Response, StatusCode};
+use http_body_util::BodyExt;
+use llmux_protocol::dialects::{anthropic, openai_chat};
+use llmux_protocol::RawObject;
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::gateway::Gateway;
+use crate::passthrough::{headers as llmux_headers, Inbound, Mode, PassthroughBody};
+use crate::record::{Recorder, RequestRecord};
+use crate::snapshot::Route;
+use crate::upstream::{self, UpstreamBody};
+
+/// Largest provider answer (or error body) read whole for translation.
+const MAX_BODY: usize = 64 << 20;
+
+impl Gateway {
+    /// Serves an OpenAI Chat request with an Anthropic provider.
+    pub(crate) async fn openai_to_anthropic(
+        &self,
+        inbound: Inbound,
+        route: &Route<'_>,
+        requested_model: String,
+        started: Instant,
+    ) -> Result<Response<PassthroughBody>, GatewayError> {
+        let provider = route.provider;
+        // Profiles are written in the client's dialect: apply them before decoding.
+        let mut object = RawObject::parse(&inbound.body)
+            .map_err(|e| GatewayError::from(ErrorKind::InvalidJson(e.0)))?;
+        if let Some(profile) = route.profile {
+            profile.apply(&mut object)?;
+        }
+        let mut request = openai_chat::decode_request(&object.to_vec())
+            .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
+        request.model = route.model.to_owned();
+        let body = anthropic::encode_request(&request).map_err(|loss| {
+            GatewayError::from(ErrorKind::Untranslatable {
+                provider: provider.id.clone(),
+                loss: loss.to_string(),
+            })
+        })?;
+
+        let mut out_headers =
+            HeaderMap::with_capacity(inbound.headers.len() + provider.headers.len() + 3);
+        for (name, value) in &inbound.headers {
+            if crate::passthrough::forwardable(name)
+                && name != header::CONTENT_TYPE
+                && name != header::ACCEPT
+            {
+                out_headers.append(name.clone(), value.clone());
+            }
+        }
+        for (name, value) in &provider.headers {
+            out_headers.insert(name.clone(), value.clone());
+        }
+        out_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        out_headers.insert(
+            HeaderName::from_static("x-request-id"),
+            inbound.request_id.clone(),
+        );
+        let url = provider.url(inbound.op, route.model);
+        let response =
+            upstream::send(provider, Method::POST, &url, out_headers, Bytes::from(body)).await?;
+
+        if !response.status.is_success() {
+            return Err(provider_error(&provider.id, response).await);
+        }
+        let record = RequestRecord {
+            request_id: inbound.request_id.to_str().unwrap_or_default().to_owned(),
+            operation: inbound.op.as_str(),
+            requested_model,
+            provider: provider.id.clone(),
+            upstream_model: route.model.to_owned(),
+            status: 200,
+            stream: request.stream,
+            ttft: None,
+            duration: started.elapsed(),
+            usage: None,
+            error: None,
+        };
+        let mut recorder = Recorder::new(self.sink(), started, record);
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
+            headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
+        }
+        let body = if request.stream {
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            let mode = Mode::Translate {
+                decoder: Box::new(anthropic::StreamDecoder::new()),
+                encoder: Box::new(openai_chat::StreamEncoder::new(request.stream_usage)),
+                error_event: inbound.error_event,
+            };
+            let mut body = PassthroughBody::new(
+                response.body,
+                mode,
+                provider.id.clone(),
+                provider.timeouts.idle,
+                None,
+                recorder,
+            );
+            body.peek().await?;
+            body
+        } else {
+            let bytes = read_all(&provider.id, response.body, provider.timeouts.total).await?;
+            recorder.first_byte();
+            let answer = anthropic::decode_response(&bytes).map_err(|e| {
+                GatewayError::from(ErrorKind::UpstreamBroken {
+                    provider: provider.id.clone(),
+                    detail: format!("unreadable answer: {e}"),
+                })
+            })?;
+            if let Some(usage) = answer.usage {
+                recorder.usage(usage);
+            }
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            let encoded = Bytes::from(openai_chat::encode_response(&answer));
+            PassthroughBody::new(
+                UpstreamBody::Full(Some(encoded)),
+                Mode::Raw,
+                provider.id.clone(),
+                provider.timeouts.idle,
+                None,
+                recorder,
+            )
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = StatusCode::OK;
+        *resp.headers_mut() = headers;
+        Ok(resp)
+    }
+}
+
+/// Reads a whole provider body, bounded in size and time.
+async fn read_all(
+    provider: &str,
+    body: UpstreamBody,
+    total: std::time::Duration,
+) -> Result<Bytes, GatewayError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match tokio::time::timeout(total, limited.collect()).await {
+        Err(_) => Err(ErrorKind::UpstreamTimeout {
+            provider: provider.to_owned(),
+            what: "finish the response",
+            after: total,
+        }
+        .into()),
+        Ok(Err(e)) => Err(ErrorKind::UpstreamBroken {
+            provider: provider.to_owned(),
+            detail: e.to_string(),
+        }
+        .into()),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// A provider's error answer, as an error the client's dialect can render. A rejected
+/// provider key becomes a gateway-side problem (502), never a 401 that blames the client.
+async fn provider_error(provider: &str, response: upstream::UpstreamResponse) -> GatewayError {
+    let status = response.status.as_u16();
+    let retry_after = response
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = read_all(provider, response.body, std::time::Duration::from_secs(30))
+        .await
+        .unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned());
+    let message = if status == 401 || status == 403 {
+        format!("the provider rejected llmux's API key ({detail}); check the key configured for `{provider}`")
+    } else {
+        detail
+    };
+    ErrorKind::UpstreamStatus {
+        provider: provider.to_owned(),
+        status,
+        message,
+        retry_after,
+    }
+    .into()
+}
