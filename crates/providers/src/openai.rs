@@ -1,4 +1,4 @@
-//! OpenAI quirks: reasoning models (o-series, gpt-5 family) take `max_completion_tokens` and
+//! OpenAI quirks: reasoning models (o-series, gpt-5 and later) take `max_completion_tokens` and
 //! reject the sampling parameters that other chat models accept.
 
 use llmux_protocol::RawObject;
@@ -14,16 +14,24 @@ pub const REASONING_REJECTED_PARAMS: &[&str] = &[
     "logit_bias",
 ];
 
-/// True for OpenAI reasoning models: `o1`, `o3-mini`, `o4-mini`, `gpt-5`, `gpt-5-nano`, ...
-/// (`gpt-5-chat-*` is a plain chat model and is excluded).
+/// True for OpenAI reasoning models: `o1`, `o3-mini`, `o4-mini`, and every `gpt-N` with N ≥ 5
+/// (`gpt-5`, `gpt-5.4-nano`, `gpt-6-sol`, ...). `*-chat-*` variants are plain chat models.
 pub fn is_reasoning_model(model: &str) -> bool {
     let model = model.rsplit('/').next().unwrap_or(model);
     let o_series = model
         .strip_prefix('o')
         .and_then(|rest| rest.chars().next())
         .is_some_and(|c| c.is_ascii_digit());
-    let gpt5 = model.starts_with("gpt-5") && !model.contains("-chat");
-    o_series || gpt5
+    let major: Option<u32> = model
+        .strip_prefix("gpt-")
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse().ok());
+    let gpt_reasoning = major.is_some_and(|n| n >= 5) && !model.contains("-chat");
+    o_series || gpt_reasoning
 }
 
 /// Rewrites a chat request for a reasoning model: `max_tokens` becomes `max_completion_tokens`
@@ -58,7 +66,12 @@ mod tests {
             ("gpt-5-nano-2025-08-07", true),
             ("gpt-5.1", true),
             ("openai/o3", true),
+            ("gpt-5.4-nano", true),
+            ("gpt-6-sol", true),
+            ("gpt-6.2-astra", true),
             ("gpt-5-chat-latest", false),
+            ("gpt-5.3-chat-latest", false),
+            ("gpt-4.1", false),
             ("gpt-4o", false),
             ("gpt-4.1-mini", false),
             ("omni-moderation-latest", false),

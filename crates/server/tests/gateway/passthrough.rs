@@ -173,7 +173,7 @@ async fn reasoning_models_get_openai_parameter_rules() {
     let resp = h
         .post(
             "/v1/chat/completions",
-            &json!({"model": "o3-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 50, "temperature": 0.2, "top_p": 0.9}),
+            &json!({"model": "openai/o3-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 50, "temperature": 0.2, "top_p": 0.9}),
         )
         .send()
         .await
