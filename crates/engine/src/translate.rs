@@ -1,6 +1,7 @@
 //! Calls where the client's and the provider's protocols differ: the request is decoded into
 //! the canonical model and encoded for the provider; the answer comes back the same way, event
-//! by event for streams. Today: OpenAI Chat clients to Anthropic providers.
+//! by event for streams. Every pair of dialects with a codec works, in both directions: today
+//! OpenAI Chat and Anthropic Messages.
 
 use std::time::Instant;
 
@@ -8,8 +9,9 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body_util::BodyExt;
-use llmux_protocol::dialects::{anthropic, openai_chat};
-use llmux_protocol::RawObject;
+use llmux_protocol::canonical::{ChatRequest, ChatResponse, Loss};
+use llmux_protocol::dialects::{anthropic, openai_chat, DecodeError, StreamDecode, StreamEncode};
+use llmux_protocol::{Dialect, RawObject};
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::gateway::Gateway;
@@ -21,9 +23,47 @@ use crate::upstream::{self, UpstreamBody};
 /// Largest provider answer (or error body) read whole for translation.
 const MAX_BODY: usize = 64 << 20;
 
+/// The codec of one dialect, as plain functions.
+struct Codec {
+    decode_request: fn(&[u8]) -> Result<ChatRequest, DecodeError>,
+    encode_request: fn(&ChatRequest) -> Result<Vec<u8>, Loss>,
+    decode_response: fn(&[u8]) -> Result<ChatResponse, DecodeError>,
+    encode_response: fn(&ChatResponse) -> Vec<u8>,
+    stream_decoder: fn() -> Box<dyn StreamDecode>,
+    stream_encoder: fn(bool) -> Box<dyn StreamEncode>,
+}
+
+/// The dialects that have a codec, in registration order.
+fn codec(dialect: Dialect) -> Option<Codec> {
+    match dialect {
+        Dialect::OpenAiChat => Some(Codec {
+            decode_request: openai_chat::decode_request,
+            encode_request: openai_chat::encode_request,
+            decode_response: openai_chat::decode_response,
+            encode_response: openai_chat::encode_response,
+            stream_decoder: || Box::new(openai_chat::StreamDecoder::new()),
+            stream_encoder: |usage| Box::new(openai_chat::StreamEncoder::new(usage)),
+        }),
+        Dialect::Anthropic => Some(Codec {
+            decode_request: anthropic::decode_request,
+            encode_request: anthropic::encode_request,
+            decode_response: anthropic::decode_response,
+            encode_response: anthropic::encode_response,
+            stream_decoder: || Box::new(anthropic::StreamDecoder::new()),
+            stream_encoder: |_| Box::new(anthropic::StreamEncoder::new()),
+        }),
+        Dialect::OpenAiResponses | Dialect::Gemini | Dialect::Ollama => None,
+    }
+}
+
+/// Whether a request in `client`'s dialect can be served by a `provider` of another.
+pub(crate) fn supported(client: Dialect, provider: Dialect) -> bool {
+    codec(client).is_some() && codec(provider).is_some()
+}
+
 impl Gateway {
-    /// Serves an OpenAI Chat request with an Anthropic provider.
-    pub(crate) async fn openai_to_anthropic(
+    /// Serves a request whose provider speaks another dialect.
+    pub(crate) async fn translate(
         &self,
         inbound: Inbound,
         route: &Route<'_>,
@@ -31,16 +71,27 @@ impl Gateway {
         started: Instant,
     ) -> Result<Response<PassthroughBody>, GatewayError> {
         let provider = route.provider;
+        let unsupported = || -> GatewayError {
+            ErrorKind::UnsupportedTranslation {
+                model: route.model.to_owned(),
+                provider: provider.id.clone(),
+                provider_dialect: provider.kind.dialect().as_str(),
+                client_dialect: inbound.dialect.as_str(),
+            }
+            .into()
+        };
+        let client = codec(inbound.dialect).ok_or_else(unsupported)?;
+        let upstream_codec = codec(provider.kind.dialect()).ok_or_else(unsupported)?;
         // Profiles are written in the client's dialect: apply them before decoding.
         let mut object = RawObject::parse(&inbound.body)
             .map_err(|e| GatewayError::from(ErrorKind::InvalidJson(e.0)))?;
         if let Some(profile) = route.profile {
             profile.apply(&mut object)?;
         }
-        let mut request = openai_chat::decode_request(&object.to_vec())
+        let mut request = (client.decode_request)(&object.to_vec())
             .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
         request.model = route.model.to_owned();
-        let body = anthropic::encode_request(&request).map_err(|loss| {
+        let body = (upstream_codec.encode_request)(&request).map_err(|loss| {
             GatewayError::from(ErrorKind::Untranslatable {
                 provider: provider.id.clone(),
                 loss: loss.to_string(),
@@ -100,8 +151,8 @@ impl Gateway {
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             let mode = Mode::Translate {
-                decoder: Box::new(anthropic::StreamDecoder::new()),
-                encoder: Box::new(openai_chat::StreamEncoder::new(request.stream_usage)),
+                decoder: (upstream_codec.stream_decoder)(),
+                encoder: (client.stream_encoder)(request.stream_usage),
                 error_event: inbound.error_event,
             };
             let mut body = PassthroughBody::new(
@@ -117,7 +168,7 @@ impl Gateway {
         } else {
             let bytes = read_all(&provider.id, response.body, provider.timeouts.total).await?;
             recorder.first_byte();
-            let answer = anthropic::decode_response(&bytes).map_err(|e| {
+            let answer = (upstream_codec.decode_response)(&bytes).map_err(|e| {
                 GatewayError::from(ErrorKind::UpstreamBroken {
                     provider: provider.id.clone(),
                     detail: format!("unreadable answer: {e}"),
@@ -130,7 +181,7 @@ impl Gateway {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            let encoded = Bytes::from(openai_chat::encode_response(&answer));
+            let encoded = Bytes::from((client.encode_response)(&answer));
             PassthroughBody::new(
                 UpstreamBody::Full(Some(encoded)),
                 Mode::Raw,

@@ -51,7 +51,7 @@ impl From<WireUsage> for Usage {
 
 /// Position of the value of a non-null `"usage"` member in `json`, found without parsing:
 /// the offset of the `{` that opens it. Looks at the last occurrence first.
-fn usage_object_start(json: &[u8]) -> Option<usize> {
+pub(crate) fn usage_object_start(json: &[u8]) -> Option<usize> {
     static USAGE_KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"usage\""));
     let finder = &*USAGE_KEY;

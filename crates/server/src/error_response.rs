@@ -93,6 +93,15 @@ pub fn openai_stream_event(err: &GatewayError) -> Bytes {
     sse::data_event(&body(Dialect::OpenAiChat, err))
 }
 
+/// One stream event carrying `err`, for an Anthropic stream that fails after it started.
+pub fn anthropic_stream_event(err: &GatewayError) -> Bytes {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"event: error\ndata: ");
+    out.extend_from_slice(&body(Dialect::Anthropic, err));
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
 fn log(err: &GatewayError, request_id: &HeaderValue) {
     let id = request_id.to_str().unwrap_or_default();
     match err.side() {

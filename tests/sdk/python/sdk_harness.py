@@ -294,7 +294,7 @@ def make_client(base_url: str, **kw: Any) -> openai.OpenAI:
 CONFIG_TEMPLATE = """\
 providers:
   mock: {{ type: openai-compatible, base_url: "{mock_base}", models: [mock-model] }}
-  claude: {{ type: anthropic, base_url: "{mock_base}", api_key: sk-ant-sdk-test-0001, models: [claude-sonnet-4-5] }}
+  claude: {{ type: anthropic, base_url: "{mock_base}", api_key: sk-ant-sdk-test-0001, models: [claude-sonnet-5-5] }}
 models:
   coder:
     target: mock/mock-model

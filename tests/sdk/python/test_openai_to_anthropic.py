@@ -12,7 +12,7 @@ import pytest
 
 from sdk_harness import FIXTURES
 
-MODEL = "claude/claude-sonnet-4-5"
+MODEL = "claude/claude-sonnet-5-5"
 
 
 def anthropic_stream_text(name: str) -> str:

@@ -33,9 +33,15 @@ pub enum Mode {
         strip_usage: bool,
         /// Renders a mid-stream failure for the client.
         error_event: ErrorEvent,
+        /// Reads usage by decoding events (dialects whose usage is spread over several
+        /// events, e.g. Anthropic); `None`: the fast OpenAI byte search.
+        usage_tap: Option<Box<dyn StreamDecode>>,
     },
-    /// A whole JSON body: read usage from its tail.
-    Json,
+    /// A whole JSON body: read usage from its tail with this dialect's reader.
+    Json {
+        /// Finds usage in the last bytes of the body.
+        usage: fn(&[u8]) -> Option<llmux_protocol::Usage>,
+    },
     /// A provider stream of another dialect: decoded to canonical events and re-encoded for
     /// the client, event by event (nothing accumulates).
     Translate {
@@ -211,7 +217,7 @@ impl PassthroughBody {
     fn tap(&mut self, data: Bytes) {
         match &self.mode {
             Mode::Raw => self.ready.push_back(data),
-            Mode::Json => {
+            Mode::Json { .. } => {
                 self.tail.extend_from_slice(&data);
                 if self.tail.len() > 2 * TAIL {
                     let cut = self.tail.len() - TAIL;
@@ -248,6 +254,26 @@ impl PassthroughBody {
                 let whole_chunk = !self.splitter.has_pending();
                 self.events.clear();
                 self.splitter.push(data.clone(), &mut self.events);
+                if let Mode::Sse {
+                    usage_tap: Some(tap),
+                    ..
+                } = &mut self.mode
+                {
+                    // Bytes pass through unchanged; the decoder only reads usage.
+                    let mut decoded = Vec::new();
+                    for ev in &self.events {
+                        let _ = tap.push(ev, &mut decoded);
+                    }
+                    for ev in decoded {
+                        if let StreamEvent::MessageStart { usage: Some(u), .. }
+                        | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
+                        {
+                            self.recorder.usage(u);
+                        }
+                    }
+                    self.ready.push_back(data);
+                    return;
+                }
                 // Cheap per event: a byte search; only the usage chunk is parsed.
                 let mut dropped = None;
                 for (i, ev) in self.events.iter().enumerate() {
@@ -289,8 +315,8 @@ impl PassthroughBody {
                     self.ready.push_back(rest);
                 }
             }
-            Mode::Json => {
-                if let Some(usage) = openai::tail_usage(&self.tail) {
+            Mode::Json { usage } => {
+                if let Some(usage) = usage(&self.tail) {
                     self.recorder.usage(usage);
                 }
             }
@@ -384,7 +410,7 @@ impl Body for PassthroughBody {
                             this.ready.push_back(error_event(&err))
                         }
                         // A body with a committed length cannot be completed: abort it.
-                        Mode::Json | Mode::Raw => {
+                        Mode::Json { .. } | Mode::Raw => {
                             this.recorder.finish();
                             return Poll::Ready(Some(Err(err)));
                         }
@@ -401,7 +427,7 @@ impl Body for PassthroughBody {
     fn size_hint(&self) -> SizeHint {
         match self.mode {
             // Unchanged bytes: the upstream's exact length still holds.
-            Mode::Json | Mode::Raw
+            Mode::Json { .. } | Mode::Raw
                 if self.peeked.is_none() && self.ready.is_empty() && !self.done =>
             {
                 self.upstream.size_hint()

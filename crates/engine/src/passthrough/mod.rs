@@ -20,8 +20,10 @@ use crate::gateway::Gateway;
 use crate::record::{Recorder, RequestRecord};
 use crate::upstream;
 
-/// An inbound OpenAI-family request, as the server hands it over.
+/// An inbound chat request, as the server hands it over.
 pub struct Inbound {
+    /// The client's API.
+    pub dialect: Dialect,
     /// Which endpoint.
     pub op: Operation,
     /// Client headers.
@@ -82,30 +84,31 @@ fn returnable(name: &HeaderName) -> bool {
 }
 
 impl Gateway {
-    /// Serves an OpenAI-family request by passthrough to the resolved provider.
-    pub async fn openai(
-        &self,
-        inbound: Inbound,
-    ) -> Result<Response<PassthroughBody>, GatewayError> {
+    /// Serves a request: by passthrough when the provider speaks the client's API, by
+    /// translation through the canonical model otherwise.
+    pub async fn chat(&self, inbound: Inbound) -> Result<Response<PassthroughBody>, GatewayError> {
         let started = Instant::now();
         let snapshot = self.snapshot();
         let inspected = inspect(&inbound.body, inbound.op)?;
         let requested_model = inspected.model.clone();
         let route = snapshot.resolve(&requested_model)?;
         let provider = route.provider;
-        if provider.kind.dialect() == Dialect::Anthropic && inbound.op == Operation::ChatCompletions
-        {
-            let route = route.clone();
-            return self
-                .openai_to_anthropic(inbound, &route, requested_model.clone(), started)
-                .await;
-        }
-        if provider.kind.dialect() != Dialect::OpenAiChat {
+        let client = inbound.dialect;
+        let provider_dialect = provider.kind.dialect();
+        if provider_dialect != client {
+            if inbound.op == Operation::ChatCompletions
+                && crate::translate::supported(client, provider_dialect)
+            {
+                let route = route.clone();
+                return self
+                    .translate(inbound, &route, requested_model.clone(), started)
+                    .await;
+            }
             return Err(ErrorKind::UnsupportedTranslation {
                 model: requested_model.clone(),
                 provider: provider.id.clone(),
-                provider_dialect: provider.kind.dialect().as_str(),
-                client_dialect: Dialect::OpenAiChat.as_str(),
+                provider_dialect: provider_dialect.as_str(),
+                client_dialect: client.as_str(),
             }
             .into());
         }
@@ -146,9 +149,19 @@ impl Gateway {
             Mode::Sse {
                 strip_usage: prepared.strip_usage,
                 error_event: inbound.error_event,
+                usage_tap: (client == Dialect::Anthropic).then(|| {
+                    Box::new(llmux_protocol::dialects::anthropic::StreamDecoder::new())
+                        as Box<dyn llmux_protocol::dialects::StreamDecode>
+                }),
             }
         } else {
-            Mode::Json
+            Mode::Json {
+                usage: if client == Dialect::Anthropic {
+                    llmux_protocol::dialects::anthropic::tail_usage
+                } else {
+                    llmux_protocol::openai::tail_usage
+                },
+            }
         };
         let record = RequestRecord {
             request_id: inbound.request_id.to_str().unwrap_or_default().to_owned(),

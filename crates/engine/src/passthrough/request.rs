@@ -162,7 +162,8 @@ pub fn prepare(
         edited |= !dropped.is_empty() || obj.contains("max_completion_tokens");
     }
     let mut strip_usage = false;
-    if stream && op.can_stream() && quirks.stream_usage {
+    let openai_family = route.provider.kind.dialect() == llmux_protocol::Dialect::OpenAiChat;
+    if stream && op.can_stream() && quirks.stream_usage && openai_family {
         let mut options: serde_json::Map<String, serde_json::Value> = obj
             .get_as::<serde_json::Map<String, serde_json::Value>>("stream_options")
             .ok()

@@ -1,20 +1,17 @@
 //! The OpenAI API surface: Chat Completions, Completions, Embeddings and Models, under `/v1`
 //! and `/openai/v1`.
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, Method, Uri};
-use llmux_engine::passthrough::Inbound;
 use llmux_engine::{ErrorKind, GatewayError};
 use llmux_protocol::Dialect;
 use llmux_providers::Operation;
 use serde_json::json;
 
 use crate::error_response;
-use crate::read_body::read_body;
 use crate::request_id;
 use crate::AppState;
 
@@ -49,31 +46,16 @@ async fn embeddings(State(state): State<AppState>, req: Request) -> Response {
     serve(state, Operation::Embeddings, req).await
 }
 
-/// Reads the body, hands the request to the engine and returns its response.
+/// Serves one OpenAI inference request.
 async fn serve(state: AppState, op: Operation, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let request_id = request_id::from_headers(&parts.headers);
-    let limit = state.gateway.snapshot().config.server.body_limit;
-    let result = async {
-        let body = read_body(&parts.headers, body, limit).await?;
-        let inbound = Inbound {
-            op,
-            headers: parts.headers,
-            body,
-            request_id: request_id.clone(),
-            error_event: error_response::openai_stream_event,
-        };
-        state.gateway.openai(inbound).await
-    }
-    .await;
-    match result {
-        Ok(resp) => {
-            let mut resp = resp.map(Body::new);
-            resp.headers_mut().insert(request_id::HEADER, request_id);
-            resp
-        }
-        Err(err) => error_response::response(Dialect::OpenAiChat, &err, request_id),
-    }
+    super::serve_chat(
+        state,
+        Dialect::OpenAiChat,
+        op,
+        req,
+        error_response::openai_stream_event,
+    )
+    .await
 }
 
 fn model_object(id: &str, created: u64, owned_by: &str) -> serde_json::Value {

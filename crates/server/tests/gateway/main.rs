@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod anthropic_surface;
 mod disconnect;
 mod errors;
 mod passthrough;

@@ -18,5 +18,33 @@ pub use request::{decode_request, encode_request};
 pub use response::{decode_response, encode_response};
 pub use stream::{StreamDecoder, StreamEncoder};
 
+/// Reads `usage` from the final bytes of a non-streamed Messages answer (cache reads and
+/// writes folded into `prompt_tokens`, as everywhere in llmux).
+pub fn tail_usage(tail: &[u8]) -> Option<crate::Usage> {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        #[serde(default)]
+        input_tokens: u64,
+        #[serde(default)]
+        output_tokens: u64,
+        #[serde(default)]
+        cache_read_input_tokens: Option<u64>,
+        #[serde(default)]
+        cache_creation_input_tokens: Option<u64>,
+    }
+    let start = crate::openai::usage_object_start(tail)?;
+    let mut values = serde_json::Deserializer::from_slice(&tail[start..]).into_iter::<Wire>();
+    let w = values.next()?.ok()?;
+    let read = w.cache_read_input_tokens.unwrap_or(0);
+    let write = w.cache_creation_input_tokens.unwrap_or(0);
+    Some(crate::Usage {
+        prompt_tokens: w.input_tokens + read + write,
+        completion_tokens: w.output_tokens,
+        cached_tokens: read,
+        reasoning_tokens: 0,
+        cache_write_tokens: write,
+    })
+}
+
 #[cfg(test)]
 mod tests;
