@@ -98,27 +98,7 @@ impl Gateway {
             })
         })?;
 
-        let mut out_headers =
-            HeaderMap::with_capacity(inbound.headers.len() + provider.headers.len() + 3);
-        for (name, value) in &inbound.headers {
-            if crate::passthrough::forwardable(name)
-                && name != header::CONTENT_TYPE
-                && name != header::ACCEPT
-            {
-                out_headers.append(name.clone(), value.clone());
-            }
-        }
-        for (name, value) in &provider.headers {
-            out_headers.insert(name.clone(), value.clone());
-        }
-        out_headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        out_headers.insert(
-            HeaderName::from_static("x-request-id"),
-            inbound.request_id.clone(),
-        );
+        let out_headers = crate::passthrough::upstream_headers(&inbound, provider);
         let url = provider.url(inbound.op, route.model);
         let response =
             upstream::send(provider, Method::POST, &url, out_headers, Bytes::from(body)).await?;

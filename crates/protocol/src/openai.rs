@@ -7,7 +7,7 @@ use crate::Usage;
 
 /// OpenAI's `usage` object (chat, completions, embeddings).
 #[derive(Debug, Deserialize, Default)]
-struct WireUsage {
+pub(crate) struct WireUsage {
     #[serde(default)]
     prompt_tokens: u64,
     #[serde(default)]

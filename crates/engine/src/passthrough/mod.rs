@@ -46,7 +46,7 @@ pub mod headers {
 
 /// Client headers never forwarded upstream: hop-by-hop, framing, and every credential (the
 /// provider's own key is added instead).
-pub(crate) fn forwardable(name: &HeaderName) -> bool {
+fn forwardable(name: &HeaderName) -> bool {
     !matches!(
         name.as_str(),
         "host"
@@ -83,6 +83,32 @@ fn returnable(name: &HeaderName) -> bool {
     )
 }
 
+/// The headers of an upstream request: the client's forwardable headers, then the provider's
+/// own (its key, configured extras), the JSON content type and the request id.
+pub(crate) fn upstream_headers(
+    inbound: &Inbound,
+    provider: &crate::snapshot::Provider,
+) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(inbound.headers.len() + provider.headers.len() + 2);
+    for (name, value) in &inbound.headers {
+        if forwardable(name) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    for (name, value) in &provider.headers {
+        out.insert(name.clone(), value.clone());
+    }
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    out.insert(
+        HeaderName::from_static("x-request-id"),
+        inbound.request_id.clone(),
+    );
+    out
+}
+
 impl Gateway {
     /// Serves a request: by passthrough when the provider speaks the client's API, by
     /// translation through the canonical model otherwise.
@@ -114,24 +140,7 @@ impl Gateway {
         }
         let prepared = prepare(&inbound.body, inspected, inbound.op, &route)?;
 
-        let mut out_headers =
-            HeaderMap::with_capacity(inbound.headers.len() + provider.headers.len() + 2);
-        for (name, value) in &inbound.headers {
-            if forwardable(name) {
-                out_headers.append(name.clone(), value.clone());
-            }
-        }
-        for (name, value) in &provider.headers {
-            out_headers.insert(name.clone(), value.clone());
-        }
-        out_headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        out_headers.insert(
-            HeaderName::from_static("x-request-id"),
-            inbound.request_id.clone(),
-        );
+        let out_headers = upstream_headers(&inbound, provider);
 
         let url = provider.url(inbound.op, route.model);
         let response =

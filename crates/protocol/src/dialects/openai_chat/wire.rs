@@ -8,48 +8,8 @@ use crate::canonical::{ContentBlock, MediaSource, StopReason};
 use crate::dialects::DecodeError;
 use crate::Usage;
 
-/// `usage` of a response or of the final stream chunk.
-#[derive(Debug, Deserialize, Default)]
-pub(super) struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    #[serde(default)]
-    prompt_tokens_details: Option<PromptDetails>,
-    #[serde(default)]
-    completion_tokens_details: Option<CompletionDetails>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct PromptDetails {
-    #[serde(default)]
-    cached_tokens: Option<u64>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct CompletionDetails {
-    #[serde(default)]
-    reasoning_tokens: Option<u64>,
-}
-
-impl From<WireUsage> for Usage {
-    fn from(w: WireUsage) -> Self {
-        Usage {
-            prompt_tokens: w.prompt_tokens,
-            completion_tokens: w.completion_tokens,
-            cached_tokens: w
-                .prompt_tokens_details
-                .and_then(|d| d.cached_tokens)
-                .unwrap_or(0),
-            reasoning_tokens: w
-                .completion_tokens_details
-                .and_then(|d| d.reasoning_tokens)
-                .unwrap_or(0),
-            cache_write_tokens: 0,
-        }
-    }
-}
+/// `usage` of a response or of the final stream chunk (the one OpenAI usage parser).
+pub(super) use crate::openai::WireUsage;
 
 /// The wire `usage` object for canonical usage (`prompt_tokens` already includes cached tokens).
 pub(super) fn usage_json(u: &Usage) -> Value {
