@@ -39,6 +39,21 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The upstream URL of a chat call on `model`, for translated calls: Gemini names the model
+    /// and the streaming choice in the path; the others as for [`Provider::url`].
+    pub fn chat_url(&self, model: &str, stream: bool) -> String {
+        match self.kind {
+            ProviderKind::Gemini if stream => {
+                format!(
+                    "{}/models/{model}:streamGenerateContent?alt=sse",
+                    self.base_url
+                )
+            }
+            ProviderKind::Gemini => format!("{}/models/{model}:generateContent", self.base_url),
+            _ => self.url(Operation::ChatCompletions, model),
+        }
+    }
+
     /// The upstream URL for `op` on `model`.
     pub fn url(&self, op: Operation, model: &str) -> String {
         match (self.kind, &self.api_version) {

@@ -99,7 +99,7 @@ impl Gateway {
         })?;
 
         let out_headers = crate::passthrough::upstream_headers(&inbound, provider);
-        let url = provider.url(inbound.op, route.model);
+        let url = provider.chat_url(route.model, request.stream);
         let response =
             upstream::send(provider, Method::POST, &url, out_headers, Bytes::from(body)).await?;
 

@@ -118,3 +118,31 @@ providers:
         .get("authorization")
         .is_none());
 }
+
+#[test]
+fn chat_urls_per_kind() {
+    let s = snapshot(
+        r#"
+providers:
+  gem: { type: gemini, base_url: "https://generativelanguage.googleapis.com/v1beta" }
+  ant: { type: anthropic, base_url: "https://api.anthropic.com/v1" }
+  oai: { type: openai-compatible, base_url: "http://h/v1" }
+"#,
+    );
+    let url = |p: &str, stream| s.provider(p).unwrap().chat_url("m-1", stream);
+    assert_eq!(
+        url("gem", false),
+        "https://generativelanguage.googleapis.com/v1beta/models/m-1:generateContent"
+    );
+    assert_eq!(
+        url("gem", true),
+        "https://generativelanguage.googleapis.com/v1beta/models/m-1:streamGenerateContent?alt=sse"
+    );
+    assert_eq!(url("ant", true), "https://api.anthropic.com/v1/messages");
+    assert_eq!(url("oai", true), "http://h/v1/chat/completions");
+    assert_eq!(
+        s.provider("gem").unwrap().headers.get("x-goog-api-key"),
+        None,
+        "no key configured"
+    );
+}
