@@ -1,7 +1,7 @@
 //! Calls where the client's and the provider's protocols differ: the request is decoded into
 //! the canonical model and encoded for the provider; the answer comes back the same way, event
 //! by event for streams. Every pair of dialects with a codec works, in both directions: today
-//! OpenAI Chat and Anthropic Messages.
+//! OpenAI Chat, Anthropic Messages and Gemini (as a provider; its client surface comes later).
 
 use std::time::Instant;
 
@@ -10,7 +10,9 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use llmux_protocol::canonical::{ChatRequest, ChatResponse, Loss};
-use llmux_protocol::dialects::{anthropic, openai_chat, DecodeError, StreamDecode, StreamEncode};
+use llmux_protocol::dialects::{
+    anthropic, gemini, openai_chat, DecodeError, StreamDecode, StreamEncode,
+};
 use llmux_protocol::{Dialect, RawObject};
 
 use crate::error::{ErrorKind, GatewayError};
@@ -52,7 +54,15 @@ fn codec(dialect: Dialect) -> Option<Codec> {
             stream_decoder: || Box::new(anthropic::StreamDecoder::new()),
             stream_encoder: |_| Box::new(anthropic::StreamEncoder::new()),
         }),
-        Dialect::OpenAiResponses | Dialect::Gemini | Dialect::Ollama => None,
+        Dialect::Gemini => Some(Codec {
+            decode_request: gemini::decode_request,
+            encode_request: gemini::encode_request,
+            decode_response: gemini::decode_response,
+            encode_response: gemini::encode_response,
+            stream_decoder: || Box::new(gemini::StreamDecoder::new()),
+            stream_encoder: |_| Box::new(gemini::StreamEncoder::new()),
+        }),
+        Dialect::OpenAiResponses | Dialect::Ollama => None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! - `StreamEncoder`: canonical events → the client's SSE bytes.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
 
 use std::fmt;
@@ -78,5 +79,20 @@ impl StreamEncode for anthropic::StreamEncoder {
 impl StreamEncode for openai_chat::StreamEncoder {
     fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
         openai_chat::StreamEncoder::encode(self, event, out)
+    }
+}
+
+impl StreamDecode for gemini::StreamDecoder {
+    fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError> {
+        gemini::StreamDecoder::push(self, raw_event, out)
+    }
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        gemini::StreamDecoder::finish(self, out)
+    }
+}
+
+impl StreamEncode for gemini::StreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
+        gemini::StreamEncoder::encode(self, event, out)
     }
 }

@@ -291,16 +291,16 @@ async fn slow_first_byte_is_504() {
 
 #[tokio::test]
 async fn provider_of_another_protocol_is_refused_clearly() {
-    // Gemini translation is not available yet: a clear 400 naming both protocols.
+    // Ollama-native translation is not available yet: a clear 400 naming both protocols.
     let h = Harness::with_config(|url| {
         format!(
-            "{}  gem:\n    type: gemini\n    base_url: \"{url}/v1beta\"\n    models: [gemini-x]\n",
+            "{}  oll:\n    type: ollama\n    base_url: \"{url}\"\n    models: [llama-x]\n",
             mock_provider(url)
         )
     })
     .await;
     let resp = h
-        .post("/v1/chat/completions", &chat("gemini-x"))
+        .post("/v1/chat/completions", &chat("llama-x"))
         .send()
         .await
         .unwrap();
@@ -309,7 +309,7 @@ async fn provider_of_another_protocol_is_refused_clearly() {
     assert_eq!(e["code"], "unsupported_translation");
     let message = e["message"].as_str().unwrap();
     assert!(
-        message.contains("gemini") && message.contains("openai-chat"),
+        message.contains("ollama") && message.contains("openai-chat"),
         "{e}"
     );
     assert_eq!(h.mock.stats().requests, 0);

@@ -7,6 +7,7 @@ mod harness;
 mod anthropic_surface;
 mod disconnect;
 mod errors;
+mod gemini_provider;
 mod passthrough;
 mod profiles;
 mod streaming;
