@@ -57,7 +57,7 @@ def gateway(mock: Mock, log_dir: Path) -> Iterator[Gateway]:
 @pytest.fixture(scope="session")
 def config_gateway(mock: Mock, log_dir: Path) -> Iterator[Gateway]:
     config = log_dir / "llmux-config.yaml"
-    config.write_text(CONFIG_TEMPLATE.format(mock_base=mock.base_url))
+    config.write_text(CONFIG_TEMPLATE.format(mock_base=mock.base_url, mock_origin=mock.origin))
     g = start_llmux("llmux-config", log_dir, clean_env(), config=config)
     yield g
     g.proc.stop()

@@ -295,6 +295,7 @@ CONFIG_TEMPLATE = """\
 providers:
   mock: {{ type: openai-compatible, base_url: "{mock_base}", models: [mock-model] }}
   claude: {{ type: anthropic, base_url: "{mock_base}", api_key: sk-ant-sdk-test-0001, models: [claude-sonnet-5-5] }}
+  gem: {{ type: gemini, base_url: "{mock_origin}/v1beta", api_key: gemini-sdk-test-0001, models: [gemini-2.5-flash] }}
 models:
   coder:
     target: mock/mock-model
