@@ -41,9 +41,23 @@ impl std::error::Error for DecodeError {}
 
 use crate::canonical::StreamEvent;
 
-/// Decodes a provider's stream, one raw SSE event at a time, into canonical events.
+/// How a provider's stream is cut into the pieces a [`StreamDecode`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events: each piece is one whole SSE event (as cut by
+    /// [`crate::sse::SseSplitter`]).
+    Sse,
+    /// Newline-delimited JSON (Ollama): each piece is one line, without its `\n`.
+    Ndjson,
+}
+
+/// Decodes a provider's stream, one raw piece at a time, into canonical events.
 pub trait StreamDecode: Send {
-    /// Decodes one whole SSE event (as cut by [`crate::sse::SseSplitter`]).
+    /// How the stream is cut into pieces; SSE unless the dialect says otherwise.
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+    /// Decodes one whole piece: an SSE event or an NDJSON line, per [`Self::framing`].
     fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError>;
     /// The upstream stream ended: emit whatever completes the answer.
     fn finish(&mut self, _out: &mut Vec<StreamEvent>) {}
