@@ -2,6 +2,8 @@
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
 pub mod config;
+pub mod count;
+pub mod embed;
 pub mod error;
 pub mod gateway;
 pub mod passthrough;

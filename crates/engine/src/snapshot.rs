@@ -43,14 +43,21 @@ impl Provider {
     /// and the streaming choice in the path; the others as for [`Provider::url`].
     pub fn chat_url(&self, model: &str, stream: bool) -> String {
         match self.kind {
-            ProviderKind::Gemini if stream => {
-                format!(
-                    "{}/models/{model}:streamGenerateContent?alt=sse",
-                    self.base_url
-                )
-            }
-            ProviderKind::Gemini => format!("{}/models/{model}:generateContent", self.base_url),
+            ProviderKind::Gemini => self.gemini_url(model, stream, true),
             _ => self.url(Operation::ChatCompletions, model),
+        }
+    }
+
+    /// A Gemini provider's `generateContent` URL; streams in SSE (`alt=sse`) or, when `sse`
+    /// is false, as one JSON array.
+    pub fn gemini_url(&self, model: &str, stream: bool, sse: bool) -> String {
+        match (stream, sse) {
+            (true, true) => format!(
+                "{}/models/{model}:streamGenerateContent?alt=sse",
+                self.base_url
+            ),
+            (true, false) => format!("{}/models/{model}:streamGenerateContent", self.base_url),
+            (false, _) => format!("{}/models/{model}:generateContent", self.base_url),
         }
     }
 
@@ -259,6 +266,22 @@ impl Snapshot {
     }
 }
 
+/// An Ollama server's native endpoint for `op`. The base URL may be given with or without
+/// Ollama's OpenAI-compatible `/v1` suffix.
+fn ollama_url(base_url: &str, op: Operation) -> String {
+    let root = base_url
+        .strip_suffix("/v1")
+        .or_else(|| base_url.strip_suffix("/api"))
+        .unwrap_or(base_url);
+    let path = match op {
+        Operation::ChatCompletions => "/api/chat",
+        Operation::Completions => "/api/generate",
+        Operation::Embeddings => "/api/embed",
+        Operation::Models => "/api/tags",
+    };
+    format!("{root}{path}")
+}
+
 fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, GatewayError> {
     let mut headers = HeaderMap::new();
     if let Some(key) = &p.api_key {
@@ -283,7 +306,10 @@ fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, Gateway
         Operation::Embeddings,
         Operation::Models,
     ]
-    .map(|op| format!("{}{}", p.base_url, op.path()));
+    .map(|op| match p.kind {
+        ProviderKind::Ollama => ollama_url(&p.base_url, op),
+        _ => format!("{}{}", p.base_url, op.path()),
+    });
     Ok(Provider {
         id: p.id.clone(),
         kind: p.kind,

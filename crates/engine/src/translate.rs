@@ -66,6 +66,39 @@ fn codec(dialect: Dialect) -> Option<Codec> {
     }
 }
 
+/// A decoder that reads usage from a same-dialect SSE stream whose usage is spread over
+/// several events; `None` for the OpenAI family, whose usage chunk a byte search finds.
+pub(crate) fn usage_tap(dialect: Dialect) -> Option<Box<dyn StreamDecode>> {
+    match dialect {
+        Dialect::OpenAiChat => None,
+        other => codec(other).map(|c| (c.stream_decoder)()),
+    }
+}
+
+/// Reads usage from the end of a same-dialect, non-SSE answer.
+pub(crate) fn tail_usage(dialect: Dialect) -> fn(&[u8]) -> Option<llmux_protocol::Usage> {
+    match dialect {
+        Dialect::Anthropic => anthropic::tail_usage,
+        Dialect::Gemini => gemini::tail_usage,
+        _ => llmux_protocol::openai::tail_usage,
+    }
+}
+
+/// Decodes a client's chat request into the canonical model.
+pub(crate) fn decode_client_request(
+    dialect: Dialect,
+    body: &[u8],
+) -> Result<ChatRequest, GatewayError> {
+    let codec = codec(dialect).ok_or_else(|| {
+        GatewayError::from(ErrorKind::Internal(format!(
+            "no codec for {}",
+            dialect.as_str()
+        )))
+    })?;
+    (codec.decode_request)(body)
+        .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))
+}
+
 /// Whether a request in `client`'s dialect can be served by a `provider` of another.
 pub(crate) fn supported(client: Dialect, provider: Dialect) -> bool {
     codec(client).is_some() && codec(provider).is_some()
@@ -101,6 +134,10 @@ impl Gateway {
         let mut request = (client.decode_request)(&object.to_vec())
             .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
         request.model = route.model.to_owned();
+        if let Some(path) = &inbound.path {
+            request.stream = path.stream;
+            request.stream_usage = true;
+        }
         let body = (upstream_codec.encode_request)(&request).map_err(|loss| {
             GatewayError::from(ErrorKind::Untranslatable {
                 provider: provider.id.clone(),
@@ -135,14 +172,18 @@ impl Gateway {
             headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
         }
         let body = if request.stream {
+            let encoder: Box<dyn StreamEncode> = match &inbound.path {
+                Some(path) if !path.sse => Box::new(gemini::ArrayStreamEncoder::new()),
+                _ => (client.stream_encoder)(request.stream_usage),
+            };
             headers.insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
+                HeaderValue::from_static(encoder.content_type()),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             let mode = Mode::Translate {
                 decoder: (upstream_codec.stream_decoder)(),
-                encoder: (client.stream_encoder)(request.stream_usage),
+                encoder,
                 error_event: inbound.error_event,
             };
             let mut body = PassthroughBody::new(
@@ -189,7 +230,7 @@ impl Gateway {
 }
 
 /// Reads a whole provider body, bounded in size and time.
-async fn read_all(
+pub(crate) async fn read_all(
     provider: &str,
     body: UpstreamBody,
     total: std::time::Duration,
@@ -213,7 +254,10 @@ async fn read_all(
 
 /// A provider's error answer, as an error the client's dialect can render. A rejected
 /// provider key becomes a gateway-side problem (502), never a 401 that blames the client.
-async fn provider_error(provider: &str, response: upstream::UpstreamResponse) -> GatewayError {
+pub(crate) async fn provider_error(
+    provider: &str,
+    response: upstream::UpstreamResponse,
+) -> GatewayError {
     let status = response.status.as_u16();
     let retry_after = response
         .headers

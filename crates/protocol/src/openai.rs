@@ -54,17 +54,26 @@ impl From<WireUsage> for Usage {
 pub(crate) fn usage_object_start(json: &[u8]) -> Option<usize> {
     static USAGE_KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"usage\""));
-    let finder = &*USAGE_KEY;
+    object_member_start(json, &USAGE_KEY)
+}
+
+/// Position of the `{` opening the value of the last member whose quoted key `finder` finds,
+/// skipping occurrences that are not followed by `:` and an object (e.g. inside strings).
+pub(crate) fn object_member_start(
+    json: &[u8],
+    finder: &memchr::memmem::FinderRev<'_>,
+) -> Option<usize> {
+    let key_len = finder.needle().len();
     let mut end = json.len();
     while let Some(pos) = finder.rfind(&json[..end]) {
-        let after = &json[pos + 7..];
+        let after = &json[pos + key_len..];
         let value_at = after
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b':'))?;
         // Only a `:` and whitespace may separate the key from its value.
         if after[..value_at].iter().filter(|b| **b == b':').count() == 1 && after[value_at] == b'{'
         {
-            return Some(pos + 7 + value_at);
+            return Some(pos + key_len + value_at);
         }
         end = pos;
     }

@@ -102,6 +102,18 @@ pub fn anthropic_stream_event(err: &GatewayError) -> Bytes {
     Bytes::from(out)
 }
 
+/// One stream event carrying `err`, for a Gemini SSE stream that fails after it started.
+pub fn gemini_stream_event(err: &GatewayError) -> Bytes {
+    sse::data_event(&body(Dialect::Gemini, err))
+}
+
+/// One line carrying `err`, for an Ollama NDJSON stream that fails after it started.
+pub fn ollama_stream_line(err: &GatewayError) -> Bytes {
+    let mut out = body(Dialect::Ollama, err);
+    out.push(b'\n');
+    Bytes::from(out)
+}
+
 fn log(err: &GatewayError, request_id: &HeaderValue) {
     let id = request_id.to_str().unwrap_or_default();
     match err.side() {

@@ -13,7 +13,7 @@ use llmux_protocol::Dialect;
 use llmux_providers::Operation;
 
 pub use body::{ErrorEvent, Mode, PassthroughBody};
-pub use request::{inspect, prepare, Inspected, Prepared};
+pub use request::{inspect, prepare, Inspected, Prepared, Target};
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::gateway::Gateway;
@@ -34,6 +34,20 @@ pub struct Inbound {
     pub request_id: HeaderValue,
     /// Renders a mid-stream error event in the client's dialect.
     pub error_event: ErrorEvent,
+    /// Model and streaming as the URL says them (Gemini), instead of the body.
+    pub path: Option<PathTarget>,
+}
+
+/// What a URL says about a request whose body has no `model` (Gemini's
+/// `/models/{model}:streamGenerateContent?alt=sse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTarget {
+    /// The model named in the path.
+    pub model: String,
+    /// Whether the method streams (`:streamGenerateContent`).
+    pub stream: bool,
+    /// Whether the stream is SSE (`alt=sse`) rather than one JSON array.
+    pub sse: bool,
 }
 
 /// Header names llmux adds to responses.
@@ -109,13 +123,21 @@ pub(crate) fn upstream_headers(
     out
 }
 
+/// How the inbound request names its model and whether it streams by default.
+fn client_target(inbound: &Inbound) -> request::Target<'_> {
+    request::Target {
+        dialect: inbound.dialect,
+        path: inbound.path.as_ref(),
+    }
+}
+
 impl Gateway {
     /// Serves a request: by passthrough when the provider speaks the client's API, by
     /// translation through the canonical model otherwise.
     pub async fn chat(&self, inbound: Inbound) -> Result<Response<PassthroughBody>, GatewayError> {
         let started = Instant::now();
         let snapshot = self.snapshot();
-        let inspected = inspect(&inbound.body, inbound.op)?;
+        let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
         let requested_model = inspected.model.clone();
         let route = snapshot.resolve(&requested_model)?;
         let provider = route.provider;
@@ -142,34 +164,34 @@ impl Gateway {
 
         let out_headers = upstream_headers(&inbound, provider);
 
-        let url = provider.url(inbound.op, route.model);
+        let url = match &inbound.path {
+            Some(path) => provider.gemini_url(route.model, path.stream, path.sse),
+            None => provider.url(inbound.op, route.model),
+        };
         let response =
             upstream::send(provider, Method::POST, &url, out_headers, prepared.body).await?;
 
         let status = response.status;
-        let is_sse = response
+        let content_type = response
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("text/event-stream"));
+            .unwrap_or_default();
+        let is_sse = content_type.starts_with("text/event-stream");
+        // Streams that are not SSE (Ollama's NDJSON, Gemini's JSON array) have no total
+        // deadline either: only the idle timeout applies between chunks.
+        let is_stream = is_sse || prepared.stream;
         let mode = if !status.is_success() {
             Mode::Raw
         } else if is_sse {
             Mode::Sse {
                 strip_usage: prepared.strip_usage,
                 error_event: inbound.error_event,
-                usage_tap: (client == Dialect::Anthropic).then(|| {
-                    Box::new(llmux_protocol::dialects::anthropic::StreamDecoder::new())
-                        as Box<dyn llmux_protocol::dialects::StreamDecode>
-                }),
+                usage_tap: crate::translate::usage_tap(client),
             }
         } else {
             Mode::Json {
-                usage: if client == Dialect::Anthropic {
-                    llmux_protocol::dialects::anthropic::tail_usage
-                } else {
-                    llmux_protocol::openai::tail_usage
-                },
+                usage: crate::translate::tail_usage(client),
             }
         };
         let record = RequestRecord {
@@ -179,7 +201,7 @@ impl Gateway {
             provider: provider.id.clone(),
             upstream_model: route.model.to_owned(),
             status: status.as_u16(),
-            stream: is_sse,
+            stream: is_stream,
             ttft: None,
             duration: started.elapsed(),
             usage: None,
@@ -187,7 +209,7 @@ impl Gateway {
         };
         let recorder = Recorder::new(self.sink(), started, record);
         let mut response_headers = response.headers;
-        let total = (!is_sse).then_some(provider.timeouts.total);
+        let total = (!is_stream).then_some(provider.timeouts.total);
         let mut body = PassthroughBody::new(
             response.body,
             mode,

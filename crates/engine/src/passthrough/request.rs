@@ -3,10 +3,11 @@
 //! else is forwarded exactly as the client sent it.
 
 use bytes::Bytes;
-use llmux_protocol::RawObject;
+use llmux_protocol::{Dialect, RawObject};
 use llmux_providers::{openai as openai_quirks, Operation};
 use serde_json::value::RawValue;
 
+use super::PathTarget;
 use crate::error::{ErrorKind, GatewayError};
 use crate::snapshot::Route;
 
@@ -18,12 +19,53 @@ pub struct Inspected<'a> {
     pub model: String,
     /// `stream`.
     pub stream: bool,
+    /// Whether `model` is a body field (not for Gemini, whose URL names the model).
+    pub model_in_body: bool,
+}
+
+/// Where a client API keeps the model and the streaming switch.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The client's API.
+    pub dialect: Dialect,
+    /// Model and streaming from the URL (Gemini); `None`: both are body fields.
+    pub path: Option<&'a PathTarget>,
+}
+
+impl Target<'_> {
+    /// An OpenAI-family request: everything in the body.
+    pub const OPENAI: Target<'static> = Target {
+        dialect: Dialect::OpenAiChat,
+        path: None,
+    };
 }
 
 /// Parses and checks a request body for `op`.
-pub fn inspect(body: &[u8], op: Operation) -> Result<Inspected<'_>, GatewayError> {
+pub fn inspect<'b>(
+    body: &'b [u8],
+    op: Operation,
+    target: Target<'_>,
+) -> Result<Inspected<'b>, GatewayError> {
     let object =
         RawObject::parse(body).map_err(|e| GatewayError::from(ErrorKind::InvalidJson(e.0)))?;
+    if let Some(path) = target.path {
+        if path.model.is_empty() {
+            return Err(GatewayError::invalid("model", "the URL names no model"));
+        }
+        let contents = object.get("contents");
+        if op == Operation::ChatCompletions && !contents.is_some_and(|c| c.get().starts_with('[')) {
+            return Err(GatewayError::invalid(
+                "contents",
+                "`contents` is required: a list of {role, parts} objects",
+            ));
+        }
+        return Ok(Inspected {
+            object,
+            model: path.model.clone(),
+            stream: path.stream,
+            model_in_body: false,
+        });
+    }
     let model = match object.get("model") {
         None => {
             return Err(GatewayError::invalid(
@@ -41,9 +83,11 @@ pub fn inspect(body: &[u8], op: Operation) -> Result<Inspected<'_>, GatewayError
     if model.is_empty() {
         return Err(GatewayError::invalid("model", "`model` must not be empty"));
     }
+    // Ollama streams unless told not to.
+    let stream_default = target.dialect == Dialect::Ollama;
     let stream = match object.get("stream") {
-        None => false,
-        Some(raw) if raw.get() == "null" => false,
+        None => stream_default,
+        Some(raw) if raw.get() == "null" => stream_default,
         Some(raw) => serde_json::from_str::<bool>(raw.get()).map_err(|_| {
             GatewayError::invalid(
                 "stream",
@@ -60,6 +104,7 @@ pub fn inspect(body: &[u8], op: Operation) -> Result<Inspected<'_>, GatewayError
                 object,
                 model,
                 stream,
+                model_in_body: true,
             })
         }
     };
@@ -94,6 +139,7 @@ pub fn inspect(body: &[u8], op: Operation) -> Result<Inspected<'_>, GatewayError
         object,
         model,
         stream,
+        model_in_body: true,
     })
 }
 
@@ -138,7 +184,7 @@ pub fn prepare(
 ) -> Result<Prepared, GatewayError> {
     let mut edited = false;
     let obj = &mut inspected.object;
-    if inspected.model != route.model {
+    if inspected.model_in_body && inspected.model != route.model {
         set(obj, "model", route.model)?;
         edited = true;
     }
@@ -147,8 +193,11 @@ pub fn prepare(
         edited = true;
     }
     // A profile may have switched streaming on or off.
-    let stream = if edited {
-        obj.get_as::<bool>("stream").ok().flatten().unwrap_or(false)
+    let stream = if edited && inspected.model_in_body {
+        obj.get_as::<bool>("stream")
+            .ok()
+            .flatten()
+            .unwrap_or(inspected.stream)
     } else {
         inspected.stream
     };
@@ -265,7 +314,7 @@ mod tests {
             ),
         ];
         for (body, op, want) in cases {
-            match (inspect(body.as_bytes(), *op), want) {
+            match (inspect(body.as_bytes(), *op, Target::OPENAI), want) {
                 (Ok(i), Ok((model, stream))) => {
                     assert_eq!((i.model.as_str(), i.stream), (*model, *stream), "{body}");
                 }
@@ -282,7 +331,7 @@ mod tests {
         /// Arbitrary bytes never panic, and every refusal is the client's fault (4xx).
         #[test]
         fn arbitrary_bodies_are_refused_cleanly(data in proptest::collection::vec(any::<u8>(), 0..256)) {
-            if let Err(e) = inspect(&data, Operation::ChatCompletions) {
+            if let Err(e) = inspect(&data, Operation::ChatCompletions, Target::OPENAI) {
                 prop_assert!(e.status() >= 400 && e.status() < 500);
             }
         }
@@ -297,7 +346,7 @@ mod tests {
                 }
             }
             let body = serde_json::to_vec(&v).unwrap();
-            let got = inspect(&body, Operation::ChatCompletions);
+            let got = inspect(&body, Operation::ChatCompletions, Target::OPENAI);
             prop_assert!(got.is_ok());
         }
     }

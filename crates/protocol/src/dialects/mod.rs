@@ -11,6 +11,7 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod ollama;
 pub mod openai_chat;
 
 use std::fmt;
@@ -67,6 +68,10 @@ pub trait StreamDecode: Send {
 pub trait StreamEncode: Send {
     /// Appends the wire form of `event` to `out`.
     fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut);
+    /// The `content-type` of the stream.
+    fn content_type(&self) -> &'static str {
+        "text/event-stream"
+    }
 }
 
 impl StreamDecode for anthropic::StreamDecoder {
@@ -108,5 +113,14 @@ impl StreamDecode for gemini::StreamDecoder {
 impl StreamEncode for gemini::StreamEncoder {
     fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
         gemini::StreamEncoder::encode(self, event, out)
+    }
+}
+
+impl StreamEncode for gemini::ArrayStreamEncoder {
+    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
+        gemini::ArrayStreamEncoder::encode(self, event, out)
+    }
+    fn content_type(&self) -> &'static str {
+        "application/json"
     }
 }

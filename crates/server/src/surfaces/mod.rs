@@ -1,24 +1,30 @@
 //! Client API surfaces, one module per API. Each adds its routes to the data-plane router.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
-use llmux_engine::passthrough::{ErrorEvent, Inbound};
+use http::HeaderValue;
+use llmux_engine::passthrough::{ErrorEvent, Inbound, PathTarget};
+use llmux_engine::GatewayError;
 use llmux_protocol::Dialect;
 use llmux_providers::Operation;
 
 use crate::read_body::read_body;
 use crate::{error_response, request_id, AppState};
 
+/// Response header set when a token count is llmux's estimate, not the provider's count.
+pub(crate) const TOKEN_COUNT_HEADER: &str = "x-llmux-token-count";
+
 /// Adds one surface's routes to the data-plane router.
 pub type AddRoutes = fn(Router<AppState>) -> Router<AppState>;
 
 /// The surfaces served on the data plane, in registration order.
-pub const SURFACES: &[AddRoutes] = &[openai::routes, anthropic::routes];
+pub const SURFACES: &[AddRoutes] = &[openai::routes, anthropic::routes, gemini::routes];
 
 /// The data-plane router with every surface.
 pub fn router(state: AppState) -> Router {
@@ -32,6 +38,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The client API a path belongs to, for errors on paths no route serves.
+pub(crate) fn dialect_of_path(path: &str) -> Dialect {
+    if path.starts_with("/v1beta/") || path.starts_with("/google/") {
+        Dialect::Gemini
+    } else if path.starts_with("/api/") {
+        Dialect::Ollama
+    } else if path.starts_with("/anthropic/") || path.starts_with("/v1/messages") {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAiChat
+    }
+}
+
 /// Serves one inference request of any client API: reads the body within the limit, hands it
 /// to the engine, and renders errors in the client's dialect.
 pub(crate) async fn serve_chat(
@@ -41,19 +60,21 @@ pub(crate) async fn serve_chat(
     req: Request,
     error_event: ErrorEvent,
 ) -> Response {
-    let (parts, body) = req.into_parts();
-    let request_id = request_id::from_headers(&parts.headers);
-    let limit = state.gateway.snapshot().config.server.body_limit;
+    serve_target(state, dialect, op, req, error_event, None).await
+}
+
+/// [`serve_chat`] for a request whose URL names the model (Gemini).
+pub(crate) async fn serve_target(
+    state: AppState,
+    dialect: Dialect,
+    op: Operation,
+    req: Request,
+    error_event: ErrorEvent,
+    path: Option<PathTarget>,
+) -> Response {
+    let request_id = request_id::from_headers(req.headers());
     let result = async {
-        let body = read_body(&parts.headers, body, limit).await?;
-        let inbound = Inbound {
-            dialect,
-            op,
-            headers: parts.headers,
-            body,
-            request_id: request_id.clone(),
-            error_event,
-        };
+        let inbound = read_inbound(&state, dialect, op, req, error_event, path).await?;
         state.gateway.chat(inbound).await
     }
     .await;
@@ -65,4 +86,40 @@ pub(crate) async fn serve_chat(
         }
         Err(err) => error_response::response(dialect, &err, request_id),
     }
+}
+
+/// Reads a request's body within the configured limit and wraps it for the engine.
+pub(crate) async fn read_inbound(
+    state: &AppState,
+    dialect: Dialect,
+    op: Operation,
+    req: Request,
+    error_event: ErrorEvent,
+    path: Option<PathTarget>,
+) -> Result<Inbound, GatewayError> {
+    let (parts, body) = req.into_parts();
+    let request_id = request_id::from_headers(&parts.headers);
+    let limit = state.gateway.snapshot().config.server.body_limit;
+    let body = read_body(&parts.headers, body, limit).await?;
+    Ok(Inbound {
+        dialect,
+        op,
+        headers: parts.headers,
+        body,
+        request_id,
+        error_event,
+        path,
+    })
+}
+
+/// A JSON answer carrying the request id.
+pub(crate) fn json_response(value: &serde_json::Value, request_id: HeaderValue) -> Response {
+    let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(request_id::HEADER, request_id);
+    resp
 }

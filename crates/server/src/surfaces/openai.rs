@@ -109,7 +109,7 @@ fn with_id(mut resp: Response, headers: &HeaderMap) -> Response {
     resp
 }
 
-/// Unknown paths: an OpenAI-shaped 404 naming the route.
+/// Unknown paths: a 404 naming the route, in the error shape of the API the path belongs to.
 pub async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let err: GatewayError = ErrorKind::RouteNotFound {
         method: method.to_string(),
@@ -117,10 +117,10 @@ pub async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response
     }
     .into();
     let id: HeaderValue = request_id::from_headers(&headers);
-    error_response::response(Dialect::OpenAiChat, &err, id)
+    error_response::response(super::dialect_of_path(uri.path()), &err, id)
 }
 
-/// Known paths with the wrong method: an OpenAI-shaped 405.
+/// Known paths with the wrong method: a 405 in the path's API error shape.
 pub async fn method_not_allowed(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let err: GatewayError = ErrorKind::MethodNotAllowed {
         method: method.to_string(),
@@ -128,7 +128,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri, headers: HeaderMap) ->
     }
     .into();
     error_response::response(
-        Dialect::OpenAiChat,
+        super::dialect_of_path(uri.path()),
         &err,
         request_id::from_headers(&headers),
     )

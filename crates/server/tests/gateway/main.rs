@@ -8,6 +8,7 @@ mod anthropic_surface;
 mod disconnect;
 mod errors;
 mod gemini_provider;
+mod gemini_surface;
 mod passthrough;
 mod profiles;
 mod streaming;

@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use super::body::{End, MockBody, Tracker};
 use super::controls::{Controls, Fault};
 use super::fixtures::{Fixture, FixtureError};
+use super::native;
 use super::scripted::{self, RequestFields, Script, DEFAULT_TEXT};
 use super::{RecordedRequest, Shared, RECORD_CAPACITY};
 
@@ -139,7 +140,8 @@ pub(crate) async fn handle(
     if controls.fault == Some(Fault::StallBeforeHeaders) {
         std::future::pending::<()>().await;
     }
-    let mut reply = reply(&shared, &parts.method, path, &body, &controls, seq).await;
+    let target = parts.uri.path_and_query().map_or(path, |pq| pq.as_str());
+    let mut reply = reply(&shared, &parts.method, target, &body, &controls, seq).await;
     let fault_status = matches!(controls.fault, Some(Fault::Status(_) | Fault::RateLimit(_)));
     if let (Some(status), false) = (controls.status, fault_status) {
         reply.status = status;
@@ -207,6 +209,7 @@ async fn route(
     controls: &Controls,
     seq: u64,
 ) -> Reply {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let p = path.trim_end_matches('/');
     let fields = RequestFields::parse(body);
     let script = || Script {
@@ -248,7 +251,25 @@ async fn route(
     } else if p.ends_with("/messages") {
         by_stream("anthropic/stream-text.sse", "anthropic/nonstream-text.json")
     } else if p.ends_with(":streamGenerateContent") {
+        if !query.split('&').any(|kv| kv == "alt=sse") {
+            let mut reply = fixture(shared, "gemini/stream-text.sse").await;
+            reply.frames = native::sse_to_json_array(&reply.frames);
+            reply.content_type = JSON;
+            return reply;
+        }
         "gemini/stream-text.sse".to_owned()
+    } else if p.ends_with(":countTokens") {
+        return Reply::json(200, native::gemini_count(body));
+    } else if p.ends_with(":batchEmbedContents") || p.ends_with(":embedContent") {
+        return match native::gemini_embed(body, p.ends_with(":batchEmbedContents")) {
+            Ok(b) => Reply::json(200, b),
+            Err(msg) => Reply::error(400, &msg, "INVALID_ARGUMENT", None),
+        };
+    } else if p.ends_with("/api/embed") {
+        return match native::ollama_embed(body) {
+            Ok(b) => Reply::json(200, b),
+            Err(msg) => Reply::error(400, &msg, "invalid_request_error", None),
+        };
     } else if p.ends_with(":generateContent") {
         "gemini/nonstream-text.json".to_owned()
     } else if p.ends_with("/api/chat") {

@@ -28,6 +28,7 @@ mod body;
 mod controls;
 mod fixtures;
 mod handler;
+mod native;
 mod scripted;
 
 use std::collections::VecDeque;

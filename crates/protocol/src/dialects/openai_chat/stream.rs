@@ -96,6 +96,7 @@ pub struct StreamDecoder {
     seen_tools: Vec<u64>,
     finished: bool,
     done: bool,
+    pending_stop: Option<crate::canonical::StopReason>,
 }
 
 impl StreamDecoder {
@@ -121,6 +122,7 @@ impl StreamDecoder {
         if data == b"[DONE]" {
             if !self.done {
                 self.close(out);
+                self.flush_stop(out);
                 self.done = true;
                 out.push(StreamEvent::MessageStop);
             }
@@ -150,7 +152,7 @@ impl StreamDecoder {
                 usage: None,
             });
         }
-        let mut usage: Option<Usage> = chunk.usage.map(Usage::from);
+        let usage: Option<Usage> = chunk.usage.map(Usage::from);
         for choice in chunk.choices.unwrap_or_default() {
             if choice.index > 0 {
                 return Err(DecodeError::new(
@@ -163,25 +165,35 @@ impl StreamDecoder {
             if let Some(reason) = choice.finish_reason {
                 self.close(out);
                 self.finished = true;
-                out.push(StreamEvent::MessageDelta {
-                    stop_reason: Some(wire::stop_reason(&reason)),
-                    usage: usage.take(),
-                });
+                // The usage chunk usually follows the finish chunk: hold the stop reason so
+                // that both go out as one MessageDelta, as every other dialect sends them.
+                self.pending_stop = Some(wire::stop_reason(&reason));
             }
         }
         if let Some(usage) = usage {
             out.push(StreamEvent::MessageDelta {
-                stop_reason: None,
+                stop_reason: self.pending_stop.take(),
                 usage: Some(usage),
             });
         }
         Ok(())
     }
 
+    /// Sends a held stop reason that no usage chunk came to join.
+    fn flush_stop(&mut self, out: &mut Vec<StreamEvent>) {
+        if let Some(stop) = self.pending_stop.take() {
+            out.push(StreamEvent::MessageDelta {
+                stop_reason: Some(stop),
+                usage: None,
+            });
+        }
+    }
+
     /// Ends the stream: emits `MessageStop` if a finish reason came but `[DONE]` did not.
     pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
         if self.finished && !self.done {
             self.close(out);
+            self.flush_stop(out);
             self.done = true;
             out.push(StreamEvent::MessageStop);
         }

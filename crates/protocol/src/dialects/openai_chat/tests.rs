@@ -222,10 +222,18 @@ fn stream_usage_and_length() {
     assert_eq!(s.finish, ["length"]);
     let usage = s.usage.unwrap();
     assert_eq!(Some(usage), fixture_summary(&body).usage);
-    assert!(events.contains(&StreamEvent::MessageDelta {
-        stop_reason: Some(StopReason::MaxTokens),
-        usage: None
-    }));
+    // The finish chunk and the usage chunk that follows it become one MessageDelta.
+    let deltas: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::MessageDelta { .. }))
+        .collect();
+    assert_eq!(
+        deltas,
+        [&StreamEvent::MessageDelta {
+            stop_reason: Some(StopReason::MaxTokens),
+            usage: Some(usage)
+        }]
+    );
 }
 
 #[test]

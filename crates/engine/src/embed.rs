@@ -1,0 +1,196 @@
+//! Embeddings for client APIs other than OpenAI's (Gemini `embedContent`, Ollama `/api/embed`),
+//! served by any provider with an embeddings API: the texts go out in the provider's own shape
+//! and the vectors come back as plain numbers for the client's surface to render.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
+use llmux_protocol::{Dialect, Usage};
+use llmux_providers::{Operation, ProviderKind};
+use serde_json::{json, Value};
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::gateway::Gateway;
+use crate::record::{Recorder, RequestRecord};
+use crate::snapshot::{Provider, Route};
+use crate::translate::{provider_error, read_all};
+use crate::upstream;
+
+/// An embeddings call, whatever client API it came from.
+#[derive(Debug, Clone)]
+pub struct EmbedCall {
+    /// Requested model.
+    pub model: String,
+    /// The texts, one vector each.
+    pub inputs: Vec<String>,
+    /// Requested vector size, where the provider can shorten vectors.
+    pub dimensions: Option<u32>,
+    /// The request id, sent upstream.
+    pub request_id: HeaderValue,
+}
+
+/// The vectors of an [`EmbedCall`], in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedded {
+    /// The model that served it (`provider/model` resolution applied).
+    pub model: String,
+    /// One vector per input.
+    pub vectors: Vec<Vec<f64>>,
+    /// Input tokens, when the provider reports them.
+    pub prompt_tokens: Option<u64>,
+}
+
+impl Gateway {
+    /// Embeds `call.inputs` with the provider `call.model` resolves to.
+    pub async fn embed(&self, call: EmbedCall) -> Result<Embedded, GatewayError> {
+        let started = Instant::now();
+        let snapshot = self.snapshot();
+        let route = snapshot.resolve(&call.model)?;
+        let provider = route.provider;
+        let (url, body) = request_for(&route, &call)?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &provider.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert("x-request-id", call.request_id.clone());
+        let response = upstream::send(provider, Method::POST, &url, headers, body).await?;
+        if !response.status.is_success() {
+            return Err(provider_error(&provider.id, response).await);
+        }
+        let bytes = read_all(&provider.id, response.body, provider.timeouts.total).await?;
+        let (vectors, prompt_tokens) = parse_answer(provider, &bytes)?;
+        if vectors.len() != call.inputs.len() {
+            return Err(broken(
+                provider,
+                format!("{} vectors for {} inputs", vectors.len(), call.inputs.len()),
+            ));
+        }
+        let record = RequestRecord {
+            request_id: call.request_id.to_str().unwrap_or_default().to_owned(),
+            operation: Operation::Embeddings.as_str(),
+            requested_model: call.model.clone(),
+            provider: provider.id.clone(),
+            upstream_model: route.model.to_owned(),
+            status: 200,
+            stream: false,
+            ttft: None,
+            duration: started.elapsed(),
+            usage: None,
+            error: None,
+        };
+        let mut recorder = Recorder::new(self.sink(), started, record);
+        if let Some(tokens) = prompt_tokens {
+            recorder.usage(Usage {
+                prompt_tokens: tokens,
+                ..Usage::default()
+            });
+        }
+        recorder.finish();
+        Ok(Embedded {
+            model: call.model,
+            vectors,
+            prompt_tokens,
+        })
+    }
+}
+
+/// The provider URL and body for an embeddings call.
+fn request_for(route: &Route<'_>, call: &EmbedCall) -> Result<(String, Bytes), GatewayError> {
+    let provider = route.provider;
+    let model = route.model;
+    let body = match provider.kind.dialect() {
+        Dialect::OpenAiChat => {
+            let mut body = json!({"model": model, "input": call.inputs, "encoding_format": "float"});
+            if let Some(d) = call.dimensions {
+                body["dimensions"] = json!(d);
+            }
+            (provider.url(Operation::Embeddings, model), body)
+        }
+        Dialect::Gemini => {
+            let requests: Vec<Value> = call
+                .inputs
+                .iter()
+                .map(|text| {
+                    let mut r = json!({
+                        "model": format!("models/{model}"),
+                        "content": {"parts": [{"text": text}]},
+                    });
+                    if let Some(d) = call.dimensions {
+                        r["outputDimensionality"] = json!(d);
+                    }
+                    r
+                })
+                .collect();
+            (
+                format!("{}/models/{model}:batchEmbedContents", provider.base_url),
+                json!({ "requests": requests }),
+            )
+        }
+        Dialect::Ollama => {
+            let mut body = json!({"model": model, "input": call.inputs});
+            if let Some(d) = call.dimensions {
+                body["dimensions"] = json!(d);
+            }
+            (provider.url(Operation::Embeddings, model), body)
+        }
+        Dialect::Anthropic | Dialect::OpenAiResponses => {
+            return Err(ErrorKind::InvalidRequest(format!(
+                "the model `{}` is served by provider `{}` ({}), which has no embeddings API; use an embedding model of another provider",
+                call.model,
+                provider.id,
+                provider.kind.as_str()
+            ))
+            .into())
+        }
+    };
+    let (url, body) = body;
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| GatewayError::from(ErrorKind::Internal(e.to_string())))?;
+    Ok((url, Bytes::from(bytes)))
+}
+
+/// Vectors and input tokens from a provider's embeddings answer.
+fn parse_answer(
+    provider: &Provider,
+    bytes: &[u8],
+) -> Result<(Vec<Vec<f64>>, Option<u64>), GatewayError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| broken(provider, format!("unreadable embeddings answer: {e}")))?;
+    let numbers =
+        |v: &Value| -> Option<Vec<f64>> { v.as_array()?.iter().map(Value::as_f64).collect() };
+    let (vectors, tokens) = match provider.kind {
+        ProviderKind::Gemini => {
+            let list = value["embeddings"].as_array().cloned().unwrap_or_default();
+            let vectors = list.iter().map(|e| numbers(&e["values"])).collect();
+            (vectors, None)
+        }
+        ProviderKind::Ollama => {
+            let list = value["embeddings"].as_array().cloned().unwrap_or_default();
+            let vectors = list.iter().map(numbers).collect();
+            (vectors, value["prompt_eval_count"].as_u64())
+        }
+        _ => {
+            let mut data = value["data"].as_array().cloned().unwrap_or_default();
+            data.sort_by_key(|d| d["index"].as_u64().unwrap_or(0));
+            let vectors = data.iter().map(|d| numbers(&d["embedding"])).collect();
+            (vectors, value["usage"]["prompt_tokens"].as_u64())
+        }
+    };
+    let vectors: Option<Vec<Vec<f64>>> = vectors;
+    let vectors =
+        vectors.ok_or_else(|| broken(provider, "an embedding is not a list of numbers".into()))?;
+    Ok((vectors, tokens))
+}
+
+fn broken(provider: &Provider, detail: String) -> GatewayError {
+    ErrorKind::UpstreamBroken {
+        provider: provider.id.clone(),
+        detail,
+    }
+    .into()
+}
