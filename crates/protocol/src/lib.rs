@@ -7,6 +7,7 @@ pub mod canonical;
 pub mod dialect;
 pub mod dialects;
 pub mod json_object;
+pub mod ndjson;
 pub mod openai;
 pub mod sse;
 pub mod usage;

@@ -11,7 +11,9 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
 use llmux_protocol::canonical::StreamEvent;
+use llmux_protocol::dialects::Framing;
 use llmux_protocol::dialects::{StreamDecode, StreamEncode};
+use llmux_protocol::ndjson::LineSplitter;
 use llmux_protocol::{openai, sse::SseSplitter};
 use tokio::time::{Instant, Sleep};
 
@@ -56,11 +58,49 @@ pub enum Mode {
     Raw,
 }
 
+/// Cuts upstream bytes into the pieces the mode reads: SSE events, or NDJSON lines.
+enum Splitter {
+    Sse(SseSplitter),
+    Lines(LineSplitter),
+}
+
+impl Splitter {
+    fn for_mode(mode: &Mode) -> Self {
+        match mode {
+            Mode::Translate { decoder, .. } if decoder.framing() == Framing::Ndjson => {
+                Splitter::Lines(LineSplitter::new())
+            }
+            _ => Splitter::Sse(SseSplitter::new()),
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        match self {
+            Splitter::Sse(s) => s.has_pending(),
+            Splitter::Lines(s) => s.has_pending(),
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes, out: &mut Vec<Bytes>) {
+        match self {
+            Splitter::Sse(s) => s.push(chunk, out),
+            Splitter::Lines(s) => s.push(chunk, out),
+        }
+    }
+
+    fn finish(&mut self) -> Option<Bytes> {
+        match self {
+            Splitter::Sse(s) => s.finish(),
+            Splitter::Lines(s) => s.finish(),
+        }
+    }
+}
+
 /// The client-facing body of a passthrough response.
 pub struct PassthroughBody {
     upstream: UpstreamBody,
     mode: Mode,
-    splitter: SseSplitter,
+    splitter: Splitter,
     events: Vec<Bytes>,
     tail: BytesMut,
     ready: VecDeque<Bytes>,
@@ -91,10 +131,11 @@ impl PassthroughBody {
     ) -> Self {
         let now = Instant::now();
         let expected = upstream.size_hint().exact();
+        let splitter = Splitter::for_mode(&mode);
         PassthroughBody {
             upstream,
             mode,
-            splitter: SseSplitter::new(),
+            splitter,
             events: Vec::new(),
             tail: BytesMut::new(),
             ready: VecDeque::new(),

@@ -142,3 +142,49 @@ async fn errors_in_anthropic_shape() {
     assert!(body.contains("event: error\ndata: {\"error\":"), "{body}");
     h.assert_still_serving().await;
 }
+
+#[tokio::test]
+async fn count_tokens_exact_from_anthropic_estimated_elsewhere() {
+    let h = both().await;
+    let body = json!({"model": "claude-sonnet-4-5", "system": "Be brief.",
+                      "messages": [{"role": "user", "content": "hello there"}]});
+    let resp = h
+        .post("/anthropic/v1/messages/count_tokens", &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("x-llmux-token-count").is_none());
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap(),
+        json!({"input_tokens": 9})
+    );
+    let up = h.mock.last_request().unwrap();
+    assert_eq!(up.path, "/v1/messages/count_tokens");
+    assert_eq!(up.header("x-api-key"), Some("sk-ant-test-0002"));
+
+    let mut body = body;
+    body["model"] = json!("mock-model");
+    let resp = h
+        .post("/v1/messages/count_tokens", &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-llmux-token-count"], "estimate");
+    let n = resp.json::<serde_json::Value>().await.unwrap()["input_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!((3..50).contains(&n), "{n}");
+
+    let resp = h
+        .post(
+            "/v1/messages/count_tokens",
+            &json!({"model": "nope", "messages": []}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    anthropic_error(&resp.bytes().await.unwrap());
+}
