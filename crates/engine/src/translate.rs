@@ -9,11 +9,13 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Response, StatusCode};
 use http_body_util::BodyExt;
-use llmux_protocol::canonical::{ChatRequest, ChatResponse, Loss};
+use llmux_protocol::canonical::{forced_tool, ChatRequest, ChatResponse, Loss, StreamEvent};
+use llmux_protocol::dialects::Framing;
 use llmux_protocol::dialects::{
-    anthropic, gemini, openai_chat, DecodeError, StreamDecode, StreamEncode,
+    anthropic, gemini, ollama, openai_chat, DecodeError, StreamDecode, StreamEncode,
 };
 use llmux_protocol::{Dialect, RawObject};
+use llmux_providers::{openai as openai_quirks, Operation};
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::gateway::Gateway;
@@ -62,8 +64,28 @@ fn codec(dialect: Dialect) -> Option<Codec> {
             stream_decoder: || Box::new(gemini::StreamDecoder::new()),
             stream_encoder: |_| Box::new(gemini::StreamEncoder::new()),
         }),
-        Dialect::OpenAiResponses | Dialect::Ollama => None,
+        Dialect::Ollama => Some(Codec {
+            decode_request: ollama::decode_request,
+            encode_request: ollama::encode_request,
+            decode_response: ollama::decode_response,
+            encode_response: ollama::encode_response,
+            stream_decoder: || Box::new(ollama::StreamDecoder::new()),
+            stream_encoder: |_| Box::new(ollama::StreamEncoder::new()),
+        }),
+        Dialect::OpenAiResponses => None,
     }
+}
+
+/// The codec for the client's side of a call: the dialect's own, except for endpoints that
+/// are chat calls in another shape (Ollama's `/api/generate`).
+fn client_codec(dialect: Dialect, op: Operation) -> Option<Codec> {
+    let mut codec = codec(dialect)?;
+    if dialect == Dialect::Ollama && op == Operation::Completions {
+        codec.decode_request = ollama::decode_generate_request;
+        codec.encode_response = ollama::encode_generate_response;
+        codec.stream_encoder = |_| Box::new(ollama::GenerateStreamEncoder::new());
+    }
+    Some(codec)
 }
 
 /// A decoder that reads usage from a same-dialect SSE stream whose usage is spread over
@@ -80,6 +102,7 @@ pub(crate) fn tail_usage(dialect: Dialect) -> fn(&[u8]) -> Option<llmux_protocol
     match dialect {
         Dialect::Anthropic => anthropic::tail_usage,
         Dialect::Gemini => gemini::tail_usage,
+        Dialect::Ollama => ollama::tail_usage,
         _ => llmux_protocol::openai::tail_usage,
     }
 }
@@ -99,9 +122,12 @@ pub(crate) fn decode_client_request(
         .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))
 }
 
-/// Whether a request in `client`'s dialect can be served by a `provider` of another.
-pub(crate) fn supported(client: Dialect, provider: Dialect) -> bool {
-    codec(client).is_some() && codec(provider).is_some()
+/// Whether a `client` request to endpoint `op` can be served by a `provider` of another
+/// dialect: chat calls, in any shape a client API has for them.
+pub(crate) fn supported(client: Dialect, op: Operation, provider: Dialect) -> bool {
+    let chat_like = op == Operation::ChatCompletions
+        || (client == Dialect::Ollama && op == Operation::Completions);
+    chat_like && client_codec(client, op).is_some() && codec(provider).is_some()
 }
 
 impl Gateway {
@@ -123,7 +149,7 @@ impl Gateway {
             }
             .into()
         };
-        let client = codec(inbound.dialect).ok_or_else(unsupported)?;
+        let client = client_codec(inbound.dialect, inbound.op).ok_or_else(unsupported)?;
         let upstream_codec = codec(provider.kind.dialect()).ok_or_else(unsupported)?;
         // Profiles are written in the client's dialect: apply them before decoding.
         let mut object = RawObject::parse(&inbound.body)
@@ -138,13 +164,20 @@ impl Gateway {
             request.stream = path.stream;
             request.stream_usage = true;
         }
-        let body = (upstream_codec.encode_request)(&request).map_err(|loss| {
+        let mut body = (upstream_codec.encode_request)(&request).map_err(|loss| {
             GatewayError::from(ErrorKind::Untranslatable {
                 provider: provider.id.clone(),
                 loss: loss.to_string(),
             })
         })?;
+        if provider.kind.dialect() == Dialect::OpenAiChat {
+            body = openai_fixups(provider, route.model, body);
+        }
 
+        // Anthropic has no response_format: its encoder forces a JSON tool, whose call
+        // becomes the answer's text again on the way back.
+        let forced_tool = provider.kind.dialect() == Dialect::Anthropic
+            && forced_tool::wants_forced_tool(&request);
         let out_headers = crate::passthrough::upstream_headers(&inbound, provider);
         let url = provider.chat_url(route.model, request.stream);
         let response =
@@ -181,8 +214,16 @@ impl Gateway {
                 HeaderValue::from_static(encoder.content_type()),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            let mut decoder = (upstream_codec.stream_decoder)();
+            if forced_tool {
+                decoder = Box::new(UnwrapForcedTool {
+                    inner: decoder,
+                    unwrap: forced_tool::UnwrapStream::new(),
+                    scratch: Vec::new(),
+                });
+            }
             let mode = Mode::Translate {
-                decoder: (upstream_codec.stream_decoder)(),
+                decoder,
                 encoder,
                 error_event: inbound.error_event,
             };
@@ -199,12 +240,15 @@ impl Gateway {
         } else {
             let bytes = read_all(&provider.id, response.body, provider.timeouts.total).await?;
             recorder.first_byte();
-            let answer = (upstream_codec.decode_response)(&bytes).map_err(|e| {
+            let mut answer = (upstream_codec.decode_response)(&bytes).map_err(|e| {
                 GatewayError::from(ErrorKind::UpstreamBroken {
                     provider: provider.id.clone(),
                     detail: format!("unreadable answer: {e}"),
                 })
             })?;
+            if forced_tool {
+                forced_tool::unwrap_response(&mut answer);
+            }
             if let Some(usage) = answer.usage {
                 recorder.usage(usage);
             }
@@ -227,6 +271,26 @@ impl Gateway {
         *resp.headers_mut() = headers;
         Ok(resp)
     }
+}
+
+/// The same provider quirks as on the passthrough path: reasoning models take
+/// `max_completion_tokens` and reject sampling parameters; some OpenAI-compatible servers
+/// reject `stream_options`.
+fn openai_fixups(provider: &crate::snapshot::Provider, model: &str, body: Vec<u8>) -> Vec<u8> {
+    let reasoning = provider.quirks.reasoning_params && openai_quirks::is_reasoning_model(model);
+    if !reasoning && provider.quirks.stream_usage {
+        return body;
+    }
+    let Ok(mut object) = RawObject::parse(&body) else {
+        return body;
+    };
+    if reasoning {
+        openai_quirks::fix_reasoning_request(&mut object);
+    }
+    if !provider.quirks.stream_usage {
+        object.remove("stream_options");
+    }
+    object.to_vec()
 }
 
 /// Reads a whole provider body, bounded in size and time.
@@ -283,4 +347,34 @@ pub(crate) async fn provider_error(
         retry_after,
     }
     .into()
+}
+
+/// A provider stream decoder whose forced JSON tool call is turned back into text.
+struct UnwrapForcedTool {
+    inner: Box<dyn StreamDecode>,
+    unwrap: forced_tool::UnwrapStream,
+    scratch: Vec<StreamEvent>,
+}
+
+impl UnwrapForcedTool {
+    fn drain(&mut self, out: &mut Vec<StreamEvent>) {
+        for ev in self.scratch.drain(..) {
+            self.unwrap.map(ev, out);
+        }
+    }
+}
+
+impl StreamDecode for UnwrapForcedTool {
+    fn framing(&self) -> Framing {
+        self.inner.framing()
+    }
+    fn push(&mut self, raw_event: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), DecodeError> {
+        let result = self.inner.push(raw_event, &mut self.scratch);
+        self.drain(out);
+        result
+    }
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        self.inner.finish(&mut self.scratch);
+        self.drain(out);
+    }
 }

@@ -123,6 +123,10 @@ pub(crate) fn upstream_headers(
     out
 }
 
+fn client_is_ollama(inbound: &Inbound) -> bool {
+    inbound.dialect == Dialect::Ollama
+}
+
 /// How the inbound request names its model and whether it streams by default.
 fn client_target(inbound: &Inbound) -> request::Target<'_> {
     request::Target {
@@ -139,14 +143,19 @@ impl Gateway {
         let snapshot = self.snapshot();
         let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
         let requested_model = inspected.model.clone();
-        let route = snapshot.resolve(&requested_model)?;
+        let route = match snapshot.resolve(&requested_model) {
+            // Ollama clients add `:latest` to bare names; llmux's names carry no tag.
+            Err(_) if client_is_ollama(&inbound) && requested_model.ends_with(":latest") => {
+                let bare = &requested_model[..requested_model.len() - ":latest".len()];
+                snapshot.resolve(bare)?
+            }
+            other => other?,
+        };
         let provider = route.provider;
         let client = inbound.dialect;
         let provider_dialect = provider.kind.dialect();
         if provider_dialect != client {
-            if inbound.op == Operation::ChatCompletions
-                && crate::translate::supported(client, provider_dialect)
-            {
+            if crate::translate::supported(client, inbound.op, provider_dialect) {
                 let route = route.clone();
                 return self
                     .translate(inbound, &route, requested_model.clone(), started)

@@ -95,6 +95,15 @@ pub fn inspect<'b>(
             )
         })?,
     };
+    if target.dialect == Dialect::Ollama && op != Operation::ChatCompletions {
+        // `/api/generate` without a prompt loads the model: nothing more to check.
+        return Ok(Inspected {
+            object,
+            model,
+            stream,
+            model_in_body: true,
+        });
+    }
     let (field, want_array) = match op {
         Operation::ChatCompletions => ("messages", true),
         Operation::Completions => ("prompt", false),

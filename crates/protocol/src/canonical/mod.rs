@@ -7,8 +7,10 @@
 //! cannot be faithful reports a [`Loss`] instead of dropping anything silently.
 
 mod content;
+pub mod forced_tool;
 mod request;
 mod response;
+pub mod schema_clean;
 mod stream;
 
 pub use content::{ContentBlock, MediaSource, Role};

@@ -2,6 +2,7 @@
 
 pub mod anthropic;
 pub mod gemini;
+pub mod ollama;
 pub mod openai;
 
 use axum::body::Body;
@@ -24,7 +25,12 @@ pub(crate) const TOKEN_COUNT_HEADER: &str = "x-llmux-token-count";
 pub type AddRoutes = fn(Router<AppState>) -> Router<AppState>;
 
 /// The surfaces served on the data plane, in registration order.
-pub const SURFACES: &[AddRoutes] = &[openai::routes, anthropic::routes, gemini::routes];
+pub const SURFACES: &[AddRoutes] = &[
+    openai::routes,
+    anthropic::routes,
+    gemini::routes,
+    ollama::routes,
+];
 
 /// The data-plane router with every surface.
 pub fn router(state: AppState) -> Router {

@@ -291,16 +291,19 @@ async fn slow_first_byte_is_504() {
 
 #[tokio::test]
 async fn provider_of_another_protocol_is_refused_clearly() {
-    // Ollama-native translation is not available yet: a clear 400 naming both protocols.
+    // Legacy completions have no form in Anthropic's API: a clear 400 naming both protocols.
     let h = Harness::with_config(|url| {
         format!(
-            "{}  oll:\n    type: ollama\n    base_url: \"{url}\"\n    models: [llama-x]\n",
+            "{}  claude:\n    type: anthropic\n    base_url: \"{url}/v1\"\n    models: [claude-x]\n",
             mock_provider(url)
         )
     })
     .await;
     let resp = h
-        .post("/v1/chat/completions", &chat("llama-x"))
+        .post(
+            "/v1/completions",
+            &json!({"model": "claude-x", "prompt": "Say hi"}),
+        )
         .send()
         .await
         .unwrap();
@@ -309,7 +312,7 @@ async fn provider_of_another_protocol_is_refused_clearly() {
     assert_eq!(e["code"], "unsupported_translation");
     let message = e["message"].as_str().unwrap();
     assert!(
-        message.contains("ollama") && message.contains("openai-chat"),
+        message.contains("anthropic") && message.contains("openai-chat"),
         "{e}"
     );
     assert_eq!(h.mock.stats().requests, 0);

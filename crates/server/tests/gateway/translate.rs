@@ -238,3 +238,33 @@ async fn what_anthropic_cannot_take_is_refused_by_name() {
     );
     assert_eq!(h.mock.stats().requests, 0);
 }
+
+#[tokio::test]
+async fn structured_output_reaches_anthropic_as_a_forced_tool() {
+    let h = anthropic().await;
+    let schema =
+        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
+    let mut body = chat(false);
+    body["response_format"] =
+        json!({"type": "json_schema", "json_schema": {"name": "place", "schema": schema}});
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let up = h.mock.last_request().unwrap().json();
+    let tools = up["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1);
+    assert_eq!(tools[0]["name"], "json_response");
+    assert_eq!(tools[0]["input_schema"]["properties"], schema["properties"]);
+    assert_eq!(up["tool_choice"]["type"], "tool");
+    assert_eq!(up["tool_choice"]["name"], "json_response");
+
+    // With tools of its own the client's request cannot be forced: refused by name.
+    body["tools"] =
+        json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let e = openai_error(&resp.bytes().await.unwrap());
+    assert!(
+        e["message"].as_str().unwrap().contains("response_format"),
+        "{e}"
+    );
+}

@@ -3,6 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::common::{decode_content, encode_block, opt_str, req_str};
+use crate::canonical::forced_tool::FORCED_TOOL;
+use crate::canonical::schema_clean::for_anthropic;
 use crate::canonical::{
     ChatRequest, ContentBlock, Loss, Message, ReasoningConfig, ReasoningEffort, ResponseFormat,
     Role, Sampling, ToolChoice, ToolDef,
@@ -196,20 +198,31 @@ fn effort_budget(effort: ReasoningEffort) -> Option<u32> {
 /// - a reasoning budget becomes `thinking: {type: enabled}`; an effort without a budget maps to
 ///   1024 / 2048 / 8192 / 16384 tokens (minimal / low / medium / high); effort `none` becomes
 ///   `thinking: {type: disabled}`;
-/// - `Loss` for: `response_format` other than text (no native structured output here yet),
-///   `n` > 1, `seed`, non-zero `presence_penalty` / `frequency_penalty`, non-text system
-///   content, media without a source Anthropic can read (e.g. `gs://` URLs).
+/// - tool schemas are cleaned by [`for_anthropic`];
+/// - a JSON `response_format` becomes the forced tool [`FORCED_TOOL`], declared after the
+///   client's tools (see [`crate::canonical::forced_tool`]; answers need
+///   [`unwrap_response`](crate::canonical::forced_tool::unwrap_response) or
+///   [`UnwrapStream`](crate::canonical::forced_tool::UnwrapStream));
+/// - `Loss` for: a JSON `response_format` that cannot be forced (with tools the model may call,
+///   a required or named `tool_choice`, a client tool named [`FORCED_TOOL`], thinking on, or a
+///   schema whose root is not an object), `n` > 1, `seed`, non-zero `presence_penalty` /
+///   `frequency_penalty`, non-text system content, media without a source Anthropic can read
+///   (e.g. `gs://` URLs).
 pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
     let s = &req.sampling;
-    match &req.response_format {
-        None | Some(ResponseFormat::Text) => {}
-        Some(_) => {
-            return Err(Loss::new(
-                "response_format",
-                "Anthropic has no structured-output mode in this gateway yet; describe the format in the prompt or use a tool",
-            ))
+
+    let mut thinking = None;
+    let mut budget = None;
+    if let Some(r) = &req.reasoning {
+        budget = r.budget_tokens.or_else(|| r.effort.and_then(effort_budget));
+        if let Some(b) = budget {
+            thinking = Some(json!({"type": "enabled", "budget_tokens": b}));
+        } else if r.effort == Some(ReasoningEffort::None) {
+            thinking = Some(json!({"type": "disabled"}));
         }
     }
+    let forced_tool = structured_output_tool(req, budget.is_some())?;
+
     if s.n.is_some_and(|n| n > 1) {
         return Err(Loss::new("n", "Anthropic returns a single choice"));
     }
@@ -294,17 +307,6 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
         })
         .collect();
 
-    // Thinking.
-    let mut thinking = None;
-    let mut budget = None;
-    if let Some(r) = &req.reasoning {
-        budget = r.budget_tokens.or_else(|| r.effort.and_then(effort_budget));
-        if let Some(b) = budget {
-            thinking = Some(json!({"type": "enabled", "budget_tokens": b}));
-        } else if r.effort == Some(ReasoningEffort::None) {
-            thinking = Some(json!({"type": "disabled"}));
-        }
-    }
     let max_tokens = s.max_tokens.unwrap_or_else(|| match budget {
         Some(b) => b.saturating_add(DEFAULT_MAX_TOKENS),
         None => DEFAULT_MAX_TOKENS,
@@ -316,30 +318,30 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
     }
     obj.insert("messages".into(), Value::Array(messages));
 
-    if !req.tools.is_empty() {
-        let tools: Vec<Value> = req
-            .tools
-            .iter()
-            .map(|t| {
-                let mut o = Map::new();
-                o.insert("name".into(), json!(t.name));
-                if let Some(d) = &t.description {
-                    o.insert("description".into(), json!(d));
-                }
-                let schema = if t.parameters.is_null() {
-                    json!({"type": "object"})
-                } else {
-                    t.parameters.clone()
-                };
-                o.insert("input_schema".into(), schema);
-                Value::Object(o)
-            })
-            .collect();
+    let mut tools: Vec<Value> = req
+        .tools
+        .iter()
+        .map(|t| {
+            let mut o = Map::new();
+            o.insert("name".into(), json!(t.name));
+            if let Some(d) = &t.description {
+                o.insert("description".into(), json!(d));
+            }
+            o.insert("input_schema".into(), for_anthropic(&t.parameters));
+            Value::Object(o)
+        })
+        .collect();
+    let forced = forced_tool.is_some();
+    tools.extend(forced_tool);
+    if !tools.is_empty() {
         obj.insert("tools".into(), Value::Array(tools));
     }
 
     let disable_parallel = req.parallel_tool_calls == Some(false);
     let choice = match &req.tool_choice {
+        _ if forced => Some(json!({
+            "type": "tool", "name": FORCED_TOOL, "disable_parallel_tool_use": true,
+        })),
         Some(ToolChoice::Auto) => Some(json!({"type": "auto"})),
         Some(ToolChoice::None) => Some(json!({"type": "none"})),
         Some(ToolChoice::Required) => Some(json!({"type": "any"})),
@@ -379,4 +381,63 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
     }
     serde_json::to_vec(&Value::Object(obj))
         .map_err(|e| Loss::new("request", format!("cannot serialise: {e}")))
+}
+
+/// The tool declaration that carries a JSON `response_format`, or `None` when the request asks
+/// for free text. `thinking` is whether extended thinking is on.
+fn structured_output_tool(req: &ChatRequest, thinking: bool) -> Result<Option<Value>, Loss> {
+    let loss = |reason: &str| Err(Loss::new("response_format", reason));
+    let (schema, description) = match &req.response_format {
+        None | Some(ResponseFormat::Text) => return Ok(None),
+        Some(ResponseFormat::JsonObject) => (
+            json!({"type": "object", "additionalProperties": true}),
+            "Give the response as a JSON object: call this tool with it as input.".to_owned(),
+        ),
+        Some(ResponseFormat::JsonSchema { name, schema, .. }) => {
+            let schema = for_anthropic(schema);
+            if schema.get("type").and_then(Value::as_str) != Some("object") {
+                return loss(
+                    "with Anthropic, structured output is a tool input, which must be an object; \
+                     give the schema an object root",
+                );
+            }
+            (
+                schema,
+                format!("Give the response (`{name}`): call this tool with it as input."),
+            )
+        }
+    };
+    if req.tools.iter().any(|t| t.name == FORCED_TOOL) {
+        return loss(&format!(
+            "with Anthropic, structured output uses a tool named `{FORCED_TOOL}`, and the \
+             request already has a tool of that name; rename it"
+        ));
+    }
+    match (&req.tool_choice, req.tools.is_empty()) {
+        (Some(ToolChoice::None), _) | (None | Some(ToolChoice::Auto), true) => {}
+        (None | Some(ToolChoice::Auto), false) => {
+            return loss(
+                "response_format with tools cannot be combined when the provider is Anthropic: \
+                 structured output there is a forced tool call, which would forbid the other \
+                 tools; drop the tools or the response_format, or set tool_choice to none",
+            )
+        }
+        (Some(ToolChoice::Required | ToolChoice::Named { .. }), _) => {
+            return loss(
+                "with Anthropic, structured output is a forced tool call, which conflicts with a \
+                 required or named tool_choice",
+            )
+        }
+    }
+    if thinking {
+        return loss(
+            "with Anthropic, structured output is a forced tool call, which Anthropic refuses \
+             while extended thinking is on; disable reasoning or drop the response_format",
+        );
+    }
+    Ok(Some(json!({
+        "name": FORCED_TOOL,
+        "description": description,
+        "input_schema": schema,
+    })))
 }

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::canonical::forced_tool::{unwrap_response, UnwrapStream, FORCED_TOOL};
 use crate::canonical::{
     BlockDelta, BlockStart, ChatRequest, ChatResponse, ContentBlock, MediaSource, Message,
     ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Sampling, StopReason, StreamEvent,
@@ -735,6 +736,322 @@ fn request_encoding_reports_losses() {
         v["messages"][0]["content"][2]["source"],
         json!({"type": "base64", "media_type": "image/png", "data": "aGk="})
     );
+}
+
+fn structured_request(format: ResponseFormat) -> ChatRequest {
+    ChatRequest {
+        model: "claude-sonnet-4-5".into(),
+        messages: vec![Message {
+            role: Role::User,
+            content: vec![ContentBlock::text("Paris weather?")],
+        }],
+        response_format: Some(format),
+        ..ChatRequest::default()
+    }
+}
+
+fn weather_schema() -> ResponseFormat {
+    ResponseFormat::JsonSchema {
+        name: "weather".into(),
+        schema: json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "temp": {"type": "number"}},
+            "required": ["city", "temp"],
+            "additionalProperties": false
+        }),
+        strict: Some(true),
+    }
+}
+
+#[test]
+fn json_schema_becomes_a_forced_tool() {
+    let v: Value =
+        serde_json::from_slice(&encode_request(&structured_request(weather_schema())).unwrap())
+            .unwrap();
+    assert_eq!(
+        v["tools"],
+        json!([{
+            "name": "json_response",
+            "description": "Give the response (`weather`): call this tool with it as input.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "temp": {"type": "number"}},
+                "required": ["city", "temp"],
+                "additionalProperties": false
+            }
+        }])
+    );
+    assert_eq!(
+        v["tool_choice"],
+        json!({"type": "tool", "name": "json_response", "disable_parallel_tool_use": true})
+    );
+
+    let v: Value = serde_json::from_slice(
+        &encode_request(&structured_request(ResponseFormat::JsonObject)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        v["tools"][0]["input_schema"],
+        json!({"type": "object", "additionalProperties": true})
+    );
+    assert_eq!(v["tool_choice"]["name"], FORCED_TOOL);
+
+    // A schema without a root type gets `object`.
+    let v: Value = serde_json::from_slice(
+        &encode_request(&structured_request(ResponseFormat::JsonSchema {
+            name: "x".into(),
+            schema: json!({"properties": {"a": {"type": "integer"}}}),
+            strict: None,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["tools"][0]["input_schema"]["type"], "object");
+
+    // Free text adds nothing.
+    let v: Value =
+        serde_json::from_slice(&encode_request(&structured_request(ResponseFormat::Text)).unwrap())
+            .unwrap();
+    assert!(v.get("tools").is_none() && v.get("tool_choice").is_none());
+}
+
+#[test]
+fn forced_tool_follows_client_tools_when_tool_choice_is_none() {
+    let mut req = structured_request(weather_schema());
+    req.tools = rich_request().tools;
+    req.tool_choice = Some(ToolChoice::None);
+    let v: Value = serde_json::from_slice(&encode_request(&req).unwrap()).unwrap();
+    let names: Vec<&str> = v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["get", FORCED_TOOL]);
+    assert_eq!(
+        v["tool_choice"],
+        json!({"type": "tool", "name": "json_response", "disable_parallel_tool_use": true})
+    );
+}
+
+#[test]
+fn structured_output_losses() {
+    let tools = rich_request().tools;
+    let cases: Vec<(&str, ChatRequest)> = vec![
+        ("tools, default choice", {
+            let mut r = structured_request(weather_schema());
+            r.tools = tools.clone();
+            r
+        }),
+        ("tools, auto", {
+            let mut r = structured_request(ResponseFormat::JsonObject);
+            r.tools = tools.clone();
+            r.tool_choice = Some(ToolChoice::Auto);
+            r
+        }),
+        ("tools, required", {
+            let mut r = structured_request(weather_schema());
+            r.tools = tools.clone();
+            r.tool_choice = Some(ToolChoice::Required);
+            r
+        }),
+        ("named choice", {
+            let mut r = structured_request(weather_schema());
+            r.tools = tools.clone();
+            r.tool_choice = Some(ToolChoice::Named { name: "get".into() });
+            r
+        }),
+        ("name clash", {
+            let mut r = structured_request(weather_schema());
+            r.tools = vec![ToolDef {
+                name: FORCED_TOOL.into(),
+                description: None,
+                parameters: json!({"type": "object"}),
+                strict: None,
+            }];
+            r.tool_choice = Some(ToolChoice::None);
+            r
+        }),
+        ("thinking budget", {
+            let mut r = structured_request(weather_schema());
+            r.reasoning = Some(ReasoningConfig {
+                budget_tokens: Some(2048),
+                ..ReasoningConfig::default()
+            });
+            r
+        }),
+        ("thinking effort", {
+            let mut r = structured_request(ResponseFormat::JsonObject);
+            r.reasoning = Some(ReasoningConfig {
+                effort: Some(ReasoningEffort::Low),
+                ..ReasoningConfig::default()
+            });
+            r
+        }),
+        (
+            "array root",
+            structured_request(ResponseFormat::JsonSchema {
+                name: "list".into(),
+                schema: json!({"type": "array", "items": {"type": "string"}}),
+                strict: None,
+            }),
+        ),
+    ];
+    for (what, req) in cases {
+        let loss = encode_request(&req).unwrap_err();
+        assert_eq!(loss.field, "response_format", "{what}");
+    }
+    let mut tools_auto = structured_request(weather_schema());
+    tools_auto.tools = tools;
+    let loss = encode_request(&tools_auto).unwrap_err();
+    assert!(
+        loss.reason.contains(
+            "response_format with tools cannot be combined when the provider is Anthropic"
+        ),
+        "{loss}"
+    );
+
+    // Thinking explicitly off is fine.
+    let mut off = structured_request(weather_schema());
+    off.reasoning = Some(ReasoningConfig {
+        effort: Some(ReasoningEffort::None),
+        ..ReasoningConfig::default()
+    });
+    let v: Value = serde_json::from_slice(&encode_request(&off).unwrap()).unwrap();
+    assert_eq!(v["thinking"], json!({"type": "disabled"}));
+    assert_eq!(v["tool_choice"]["name"], FORCED_TOOL);
+}
+
+#[test]
+fn tool_schemas_are_cleaned_for_anthropic() {
+    let mut req = rich_request();
+    req.tools[0].parameters = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "properties": {"q": {"type": "integer"}}
+    });
+    req.tools.push(ToolDef {
+        name: "ping".into(),
+        description: None,
+        parameters: Value::Null,
+        strict: None,
+    });
+    let v: Value = serde_json::from_slice(&encode_request(&req).unwrap()).unwrap();
+    assert_eq!(
+        v["tools"][0]["input_schema"],
+        json!({"type": "object", "properties": {"q": {"type": "integer"}}})
+    );
+    assert_eq!(v["tools"][1]["input_schema"], json!({"type": "object"}));
+}
+
+#[test]
+fn forced_tool_answers_unwrap_to_json_text() {
+    let body = br#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-x",
+        "content":[{"type":"tool_use","id":"toolu_1","name":"json_response",
+                    "input":{"city":"Paris","temp":21.5}}],
+        "stop_reason":"tool_use","stop_sequence":null,
+        "usage":{"input_tokens":10,"output_tokens":5}}"#;
+    let mut resp = decode_response(body).unwrap();
+    unwrap_response(&mut resp);
+    assert_eq!(
+        resp.content,
+        vec![ContentBlock::text(r#"{"city":"Paris","temp":21.5}"#)]
+    );
+    assert_eq!(resp.stop_reason, Some(StopReason::EndTurn));
+    let v: Value = serde_json::from_slice(&encode_response(&resp)).unwrap();
+    assert_eq!(v["stop_reason"], "end_turn");
+    assert_eq!(v["content"][0]["type"], "text");
+}
+
+#[test]
+fn forced_tool_streams_unwrap_to_json_text() {
+    // A recorded tool call, renamed as if it were the forced tool.
+    let events: Vec<StreamEvent> = decode_all(&raw_events("stream-tool-use.sse"))
+        .into_iter()
+        .map(|e| match e {
+            StreamEvent::BlockStart {
+                index,
+                block: BlockStart::ToolUse { id, .. },
+            } => StreamEvent::BlockStart {
+                index,
+                block: BlockStart::ToolUse {
+                    id,
+                    name: FORCED_TOOL.into(),
+                },
+            },
+            other => other,
+        })
+        .collect();
+    let tool_index = events
+        .iter()
+        .find_map(|e| match e {
+            StreamEvent::BlockStart {
+                index,
+                block: BlockStart::ToolUse { .. },
+            } => Some(*index),
+            _ => None,
+        })
+        .unwrap();
+    let input: String = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::BlockDelta {
+                index,
+                delta: BlockDelta::ToolInput { partial_json },
+            } if *index == tool_index => Some(partial_json.as_str()),
+            _ => None,
+        })
+        .collect();
+
+    let mut unwrap = UnwrapStream::new();
+    let mut out = Vec::new();
+    for e in events.clone() {
+        unwrap.map(e, &mut out);
+    }
+    assert_eq!(out.len(), events.len());
+    assert!(out.contains(&StreamEvent::BlockStart {
+        index: tool_index,
+        block: BlockStart::Text
+    }));
+    assert!(!out.iter().any(|e| matches!(
+        e,
+        StreamEvent::BlockStart {
+            block: BlockStart::ToolUse { .. },
+            ..
+        } | StreamEvent::BlockDelta {
+            delta: BlockDelta::ToolInput { .. },
+            ..
+        }
+    )));
+    let text: String = out
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::BlockDelta {
+                index,
+                delta: BlockDelta::Text { text },
+            } if *index == tool_index => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(text, input);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"location": "Paris"})
+    );
+    let stop = out.iter().find_map(|e| match e {
+        StreamEvent::MessageDelta { stop_reason, .. } => stop_reason.clone(),
+        _ => None,
+    });
+    assert_eq!(stop, Some(StopReason::EndTurn));
+    // The rewritten stream still encodes as a valid Anthropic stream.
+    let mut enc = StreamEncoder::new();
+    let mut buf = BytesMut::new();
+    for e in &out {
+        enc.encode(e, &mut buf);
+    }
+    let mut raw = Vec::new();
+    SseSplitter::new().push(buf.freeze(), &mut raw);
+    assert_eq!(decode_all(&raw), out);
 }
 
 #[test]

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::wire::{blocks_to_parts, parts_to_blocks, Content};
+use crate::canonical::schema_clean::for_gemini;
 use crate::canonical::{
     ChatRequest, ContentBlock, Loss, Message, ReasoningConfig, ReasoningEffort, ResponseFormat,
     Role, Sampling, ToolChoice, ToolDef,
@@ -217,6 +218,9 @@ pub fn decode_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
 /// Encodes a canonical request as a Gemini `generateContent` body (without the model, which
 /// goes in the URL; `stream` chooses the URL too).
 ///
+/// Tool parameters and the response schema are cleaned by [`for_gemini`] and sent as
+/// `parameters` and `responseSchema` (Gemini's OpenAPI subset, which every Gemini model takes).
+///
 /// Not carried: `user` (Gemini has no end-user field) and tools' `strict`. A [`Loss`] is
 /// reported for mid-conversation system messages, `parallel_tool_calls: false`, redacted
 /// thinking, tool results whose call is unknown, and non-text tool results.
@@ -261,7 +265,10 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
             .tools
             .iter()
             .map(|t| {
-                let mut d = json!({ "name": t.name, "parameters": t.parameters });
+                let mut d = json!({ "name": t.name });
+                if !t.parameters.is_null() {
+                    d["parameters"] = for_gemini(&t.parameters);
+                }
                 if let Some(desc) = &t.description {
                     d["description"] = json!(desc);
                 }
@@ -332,7 +339,7 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
         Some(ResponseFormat::JsonObject) => put("responseMimeType", json!("application/json")),
         Some(ResponseFormat::JsonSchema { schema, .. }) => {
             put("responseMimeType", json!("application/json"));
-            put("responseJsonSchema", schema.clone());
+            put("responseSchema", for_gemini(schema));
         }
         Some(ResponseFormat::Text) | None => {}
     }

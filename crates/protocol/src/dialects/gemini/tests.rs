@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::canonical::schema_clean::for_gemini;
 use crate::canonical::{
     BlockDelta, BlockStart, ChatRequest, ChatResponse, ContentBlock, MediaSource, Message,
     ReasoningConfig, ResponseFormat, Role, Sampling, StopReason, StreamEvent, ToolChoice, ToolDef,
@@ -372,9 +373,17 @@ fn golden_requests_decode() {
             raw["contents"].as_array().unwrap().len(),
             "{name}"
         );
-        // Whatever decodes re-encodes and decodes the same.
+        // Whatever decodes re-encodes and decodes the same, up to schema cleaning (these
+        // fixtures send `additionalProperties`, which Gemini's `parameters` does not take).
         let back = decode_request(&encode_request(&req).unwrap()).unwrap();
-        assert_eq!(back, req, "{name}");
+        let mut cleaned = req.clone();
+        for t in &mut cleaned.tools {
+            t.parameters = for_gemini(&t.parameters);
+        }
+        if let Some(ResponseFormat::JsonSchema { schema, .. }) = &mut cleaned.response_format {
+            *schema = for_gemini(schema);
+        }
+        assert_eq!(back, cleaned, "{name}");
     }
 
     let req = decode_request(&fixture("image-file-uri-input.request.json")).unwrap();
@@ -571,6 +580,57 @@ fn tool_choice_and_format_mapping() {
         assert_eq!(wire["toolConfig"]["functionCallingConfig"]["mode"], mode);
         assert_eq!(decode_request(&body).unwrap(), req);
     }
+}
+
+#[test]
+fn schemas_are_cleaned_for_gemini() {
+    let params = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": false,
+        "$defs": {"Unit": {"type": "string", "enum": ["c", "f"]}},
+        "properties": {
+            "city": {"type": ["string", "null"], "format": "hostname"},
+            "unit": {"$ref": "#/$defs/Unit", "default": "c"}
+        },
+        "required": ["city"]
+    });
+    let cleaned = json!({
+        "type": "object",
+        "properties": {
+            "city": {"type": "string", "nullable": true},
+            "unit": {"type": "string", "enum": ["c", "f"]}
+        },
+        "required": ["city"]
+    });
+    let req = ChatRequest {
+        tools: vec![
+            ToolDef {
+                name: "weather".into(),
+                description: None,
+                parameters: params.clone(),
+                strict: None,
+            },
+            ToolDef {
+                name: "ping".into(),
+                description: None,
+                parameters: Value::Null,
+                strict: None,
+            },
+        ],
+        response_format: Some(ResponseFormat::JsonSchema {
+            name: "w".into(),
+            schema: params,
+            strict: Some(true),
+        }),
+        ..ChatRequest::default()
+    };
+    let wire: Value = serde_json::from_slice(&encode_request(&req).unwrap()).unwrap();
+    let decls = &wire["tools"][0]["functionDeclarations"];
+    assert_eq!(decls[0]["parameters"], cleaned);
+    assert_eq!(decls[1], json!({"name": "ping"}));
+    assert_eq!(wire["generationConfig"]["responseSchema"], cleaned);
+    assert!(wire["generationConfig"].get("responseJsonSchema").is_none());
 }
 
 fn rich_response() -> ChatResponse {

@@ -415,7 +415,7 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
     if s.top_k.is_some() {
         return Err(Loss::new("sampling.top_k", "OpenAI Chat has no top_k"));
     }
-    wire::put(&mut body, "max_completion_tokens", s.max_tokens);
+    wire::put(&mut body, "max_tokens", s.max_tokens);
     wire::put(&mut body, "temperature", s.temperature);
     wire::put(&mut body, "top_p", s.top_p);
     if !s.stop.is_empty() {
