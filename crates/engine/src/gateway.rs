@@ -5,12 +5,14 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::record::RecordSink;
+use crate::responses::ResponseStore;
 use crate::snapshot::Snapshot;
 
 /// Shared state of a running gateway.
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     sink: Arc<dyn RecordSink>,
+    responses: ResponseStore,
 }
 
 impl Gateway {
@@ -19,6 +21,7 @@ impl Gateway {
         Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             sink,
+            responses: ResponseStore::default(),
         }
     }
 
@@ -30,6 +33,11 @@ impl Gateway {
     /// Replaces the snapshot; in-flight requests finish on the old one.
     pub fn swap(&self, snapshot: Snapshot) {
         self.snapshot.store(Arc::new(snapshot));
+    }
+
+    /// Responses-API conversations llmux keeps for providers that keep none.
+    pub fn responses(&self) -> &ResponseStore {
+        &self.responses
     }
 
     /// The record sink.

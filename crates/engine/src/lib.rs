@@ -1,6 +1,7 @@
 //! The llmux engine: configuration, the immutable runtime snapshot, model resolution,
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
+pub mod compat;
 pub mod config;
 pub mod count;
 pub mod embed;
@@ -9,6 +10,7 @@ pub mod gateway;
 pub mod passthrough;
 pub mod profile;
 pub mod record;
+pub mod responses;
 pub mod snapshot;
 pub mod summary;
 mod translate;

@@ -61,6 +61,19 @@ impl Provider {
         }
     }
 
+    /// Whether the provider also serves `dialect` natively, besides its main protocol
+    /// (OpenAI's own API has the Responses endpoint next to Chat Completions).
+    pub fn speaks(&self, dialect: llmux_protocol::Dialect) -> bool {
+        dialect == self.kind.dialect()
+            || (dialect == llmux_protocol::Dialect::OpenAiResponses
+                && self.kind == ProviderKind::OpenAi)
+    }
+
+    /// The provider's Responses endpoint (`/responses` below its base URL).
+    pub fn responses_url(&self) -> String {
+        format!("{}/responses", self.base_url)
+    }
+
     /// The upstream URL for `op` on `model`.
     pub fn url(&self, op: Operation, model: &str) -> String {
         match (self.kind, &self.api_version) {

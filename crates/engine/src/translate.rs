@@ -12,7 +12,8 @@ use http_body_util::BodyExt;
 use llmux_protocol::canonical::{forced_tool, ChatRequest, ChatResponse, Loss, StreamEvent};
 use llmux_protocol::dialects::Framing;
 use llmux_protocol::dialects::{
-    anthropic, gemini, ollama, openai_chat, DecodeError, StreamDecode, StreamEncode,
+    anthropic, gemini, ollama, openai_chat, openai_responses, DecodeError, StreamDecode,
+    StreamEncode,
 };
 use llmux_protocol::{Dialect, RawObject};
 use llmux_providers::{openai as openai_quirks, Operation};
@@ -28,9 +29,9 @@ use crate::upstream::{self, UpstreamBody};
 const MAX_BODY: usize = 64 << 20;
 
 /// The codec of one dialect, as plain functions.
-struct Codec {
-    decode_request: fn(&[u8]) -> Result<ChatRequest, DecodeError>,
-    encode_request: fn(&ChatRequest) -> Result<Vec<u8>, Loss>,
+pub(crate) struct Codec {
+    pub(crate) decode_request: fn(&[u8]) -> Result<ChatRequest, DecodeError>,
+    pub(crate) encode_request: fn(&ChatRequest) -> Result<Vec<u8>, Loss>,
     decode_response: fn(&[u8]) -> Result<ChatResponse, DecodeError>,
     encode_response: fn(&ChatResponse) -> Vec<u8>,
     stream_decoder: fn() -> Box<dyn StreamDecode>,
@@ -38,7 +39,7 @@ struct Codec {
 }
 
 /// The dialects that have a codec, in registration order.
-fn codec(dialect: Dialect) -> Option<Codec> {
+pub(crate) fn codec(dialect: Dialect) -> Option<Codec> {
     match dialect {
         Dialect::OpenAiChat => Some(Codec {
             decode_request: openai_chat::decode_request,
@@ -72,7 +73,14 @@ fn codec(dialect: Dialect) -> Option<Codec> {
             stream_decoder: || Box::new(ollama::StreamDecoder::new()),
             stream_encoder: |_| Box::new(ollama::StreamEncoder::new()),
         }),
-        Dialect::OpenAiResponses => None,
+        Dialect::OpenAiResponses => Some(Codec {
+            decode_request: openai_responses::decode_request,
+            encode_request: openai_responses::encode_request,
+            decode_response: openai_responses::decode_response,
+            encode_response: openai_responses::encode_response,
+            stream_decoder: || Box::new(openai_responses::StreamDecoder::new()),
+            stream_encoder: |_| Box::new(openai_responses::StreamEncoder::new()),
+        }),
     }
 }
 
@@ -103,7 +111,8 @@ pub(crate) fn tail_usage(dialect: Dialect) -> fn(&[u8]) -> Option<llmux_protocol
         Dialect::Anthropic => anthropic::tail_usage,
         Dialect::Gemini => gemini::tail_usage,
         Dialect::Ollama => ollama::tail_usage,
-        _ => llmux_protocol::openai::tail_usage,
+        Dialect::OpenAiResponses => openai_responses::tail_usage,
+        Dialect::OpenAiChat => llmux_protocol::openai::tail_usage,
     }
 }
 
@@ -159,6 +168,14 @@ impl Gateway {
         }
         let mut request = (client.decode_request)(&object.to_vec())
             .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
+        // Responses clients chain turns by id: llmux holds the conversation.
+        let responses_client = inbound.dialect == Dialect::OpenAiResponses;
+        if responses_client {
+            self.responses()
+                .splice_previous(&inbound.body, &mut request)?;
+        }
+        let store = responses_client && crate::responses::wants_store(&inbound.body);
+        let echo = responses_client.then(|| openai_responses::RequestEcho::from_request(&request));
         request.model = route.model.to_owned();
         if let Some(path) = &inbound.path {
             request.stream = path.stream;
@@ -205,10 +222,18 @@ impl Gateway {
             headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
         }
         let body = if request.stream {
-            let encoder: Box<dyn StreamEncode> = match &inbound.path {
-                Some(path) if !path.sse => Box::new(gemini::ArrayStreamEncoder::new()),
+            let mut encoder: Box<dyn StreamEncode> = match (&inbound.path, echo) {
+                (Some(path), _) if !path.sse => Box::new(gemini::ArrayStreamEncoder::new()),
+                (_, Some(echo)) => Box::new(openai_responses::StreamEncoder::with_request(echo)),
                 _ => (client.stream_encoder)(request.stream_usage),
             };
+            if store {
+                encoder = Box::new(crate::responses::StoringEncoder::new(
+                    encoder,
+                    self.responses().clone(),
+                    request.messages.clone(),
+                ));
+            }
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(encoder.content_type()),
@@ -256,7 +281,14 @@ impl Gateway {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            let encoded = Bytes::from((client.encode_response)(&answer));
+            let encoded = match &echo {
+                Some(echo) => Bytes::from(openai_responses::encode_response_with(&answer, echo)),
+                None => Bytes::from((client.encode_response)(&answer)),
+            };
+            if store {
+                self.responses()
+                    .save(request.messages.clone(), &answer, encoded.clone());
+            }
             PassthroughBody::new(
                 UpstreamBody::Full(Some(encoded)),
                 Mode::Raw,

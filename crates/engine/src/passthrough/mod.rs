@@ -154,7 +154,7 @@ impl Gateway {
         let provider = route.provider;
         let client = inbound.dialect;
         let provider_dialect = provider.kind.dialect();
-        if provider_dialect != client {
+        if provider_dialect != client && !provider.speaks(client) {
             if crate::translate::supported(client, inbound.op, provider_dialect) {
                 let route = route.clone();
                 return self
@@ -175,6 +175,7 @@ impl Gateway {
 
         let url = match &inbound.path {
             Some(path) => provider.gemini_url(route.model, path.stream, path.sse),
+            None if client == Dialect::OpenAiResponses => provider.responses_url(),
             None => provider.url(inbound.op, route.model),
         };
         let response =

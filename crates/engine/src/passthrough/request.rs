@@ -21,6 +21,8 @@ pub struct Inspected<'a> {
     pub stream: bool,
     /// Whether `model` is a body field (not for Gemini, whose URL names the model).
     pub model_in_body: bool,
+    /// The client's API.
+    pub dialect: Dialect,
 }
 
 /// Where a client API keeps the model and the streaming switch.
@@ -64,6 +66,7 @@ pub fn inspect<'b>(
             model: path.model.clone(),
             stream: path.stream,
             model_in_body: false,
+            dialect: target.dialect,
         });
     }
     let model = match object.get("model") {
@@ -102,9 +105,13 @@ pub fn inspect<'b>(
             model,
             stream,
             model_in_body: true,
+            dialect: target.dialect,
         });
     }
     let (field, want_array) = match op {
+        Operation::ChatCompletions if target.dialect == Dialect::OpenAiResponses => {
+            ("input", false)
+        }
         Operation::ChatCompletions => ("messages", true),
         Operation::Completions => ("prompt", false),
         Operation::Embeddings => ("input", false),
@@ -114,6 +121,7 @@ pub fn inspect<'b>(
                 model,
                 stream,
                 model_in_body: true,
+                dialect: target.dialect,
             })
         }
     };
@@ -149,6 +157,7 @@ pub fn inspect<'b>(
         model,
         stream,
         model_in_body: true,
+        dialect: target.dialect,
     })
 }
 
@@ -212,7 +221,9 @@ pub fn prepare(
     };
     let mut dropped = Vec::new();
     let quirks = route.provider.quirks;
+    let chat_client = inspected.dialect == llmux_protocol::Dialect::OpenAiChat;
     if op == Operation::ChatCompletions
+        && chat_client
         && quirks.reasoning_params
         && openai_quirks::is_reasoning_model(route.model)
     {
@@ -220,7 +231,8 @@ pub fn prepare(
         edited |= !dropped.is_empty() || obj.contains("max_completion_tokens");
     }
     let mut strip_usage = false;
-    let openai_family = route.provider.kind.dialect() == llmux_protocol::Dialect::OpenAiChat;
+    let openai_family =
+        chat_client && route.provider.kind.dialect() == llmux_protocol::Dialect::OpenAiChat;
     if stream && op.can_stream() && quirks.stream_usage && openai_family {
         let mut options: serde_json::Map<String, serde_json::Value> = obj
             .get_as::<serde_json::Map<String, serde_json::Value>>("stream_options")

@@ -6,6 +6,7 @@
 //! has one decoder and one encoder to this model (N + M, never N × M). A translation that
 //! cannot be faithful reports a [`Loss`] instead of dropping anything silently.
 
+pub mod accumulate;
 mod content;
 pub mod forced_tool;
 mod request;

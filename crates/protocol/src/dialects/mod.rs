@@ -13,6 +13,7 @@ pub mod anthropic;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;
+pub mod openai_responses;
 
 use std::fmt;
 

@@ -4,6 +4,7 @@ pub mod anthropic;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
+pub mod responses;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -27,6 +28,7 @@ pub type AddRoutes = fn(Router<AppState>) -> Router<AppState>;
 /// The surfaces served on the data plane, in registration order.
 pub const SURFACES: &[AddRoutes] = &[
     openai::routes,
+    responses::routes,
     anthropic::routes,
     gemini::routes,
     ollama::routes,

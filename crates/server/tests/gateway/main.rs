@@ -12,5 +12,6 @@ mod gemini_surface;
 mod ollama;
 mod passthrough;
 mod profiles;
+mod responses;
 mod streaming;
 mod translate;

@@ -225,6 +225,12 @@ pub fn decode_request(body: &[u8]) -> Result<ChatRequest, DecodeError> {
 /// reported for mid-conversation system messages, `parallel_tool_calls: false`, redacted
 /// thinking, tool results whose call is unknown, and non-text tool results.
 pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
+    if req.sampling.n.is_some_and(|n| n > 1) {
+        return Err(Loss::new(
+            "n",
+            "llmux translates one candidate per Gemini answer; send one request per choice",
+        ));
+    }
     let mut body = Map::new();
     // Tool call id -> function name, for function responses.
     let mut names: Vec<(String, String)> = Vec::new();
@@ -335,6 +341,7 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
     if let Some(v) = s.n {
         put("candidateCount", json!(v));
     }
+
     match &req.response_format {
         Some(ResponseFormat::JsonObject) => put("responseMimeType", json!("application/json")),
         Some(ResponseFormat::JsonSchema { schema, .. }) => {

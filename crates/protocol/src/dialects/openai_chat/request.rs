@@ -314,7 +314,20 @@ fn user_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
         } => {
             let url = match source {
                 MediaSource::Base64 { data } => wire::data_url(data, media_type.as_deref()),
-                MediaSource::Url { url } => url.clone(),
+                MediaSource::Url { url }
+                    if url.starts_with("https://")
+                        || url.starts_with("http://")
+                        || url.starts_with("data:") =>
+                {
+                    url.clone()
+                }
+                MediaSource::Url { url } => {
+                    let scheme = url.split(':').next().unwrap_or_default();
+                    return Err(Loss::new(
+                        field,
+                        format!("OpenAI fetches images only from http(s) URLs, not `{scheme}:`; send the image inline as base64"),
+                    ));
+                }
             };
             let mut image_url = Map::new();
             image_url.insert("url".into(), url.into());
