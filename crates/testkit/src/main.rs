@@ -56,7 +56,7 @@ struct Args {
     #[arg(long)]
     text: Option<String>,
     /// Default `x-mock-fault` (status:NNN, 429, 429:SECS, reset-before-headers, reset-mid-stream,
-    /// stall, stall-before-headers, malformed-json).
+    /// stall, stall-before-headers, truncate, malformed-json).
     #[arg(long)]
     fault: Option<String>,
 }

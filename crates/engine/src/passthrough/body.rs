@@ -117,6 +117,8 @@ pub struct PassthroughBody {
     expected: Option<u64>,
     received: u64,
     done: bool,
+    /// A translated stream delivered its end (or an error): anything else is a cut stream.
+    answer_complete: bool,
 }
 
 impl PassthroughBody {
@@ -150,6 +152,7 @@ impl PassthroughBody {
             expected,
             received: 0,
             done: false,
+            answer_complete: false,
         }
     }
 
@@ -370,6 +373,16 @@ impl PassthroughBody {
                     decoder.finish(&mut canonical);
                 }
                 self.emit(&canonical);
+                if !self.answer_complete {
+                    // A cut stream must not look like a short answer to the client.
+                    self.fail(
+                        ErrorKind::UpstreamBroken {
+                            provider: self.provider.clone(),
+                            detail: "the stream ended before the answer was complete".into(),
+                        }
+                        .into(),
+                    );
+                }
             }
             Mode::Raw => {}
         }
@@ -394,6 +407,9 @@ impl PassthroughBody {
             {
                 self.recorder.usage(*u);
             }
+            if matches!(ev, StreamEvent::MessageStop | StreamEvent::Error { .. }) {
+                self.answer_complete = true;
+            }
             encoder.encode(ev, &mut out);
         }
         if !out.is_empty() {
@@ -405,6 +421,8 @@ impl PassthroughBody {
     fn fail(&mut self, err: GatewayError) {
         self.recorder.error(err.code());
         self.done = true;
+        // The client's stream is now ended by this error event: nothing more to report.
+        self.answer_complete = true;
         if let Mode::Translate { error_event, .. } | Mode::Sse { error_event, .. } = &self.mode {
             self.ready.push_back(error_event(&err));
         }

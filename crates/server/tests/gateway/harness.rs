@@ -117,6 +117,16 @@ impl Harness {
         self.client.post(self.url(path)).json(body)
     }
 
+    /// Asserts the gateway still answers a plain request for `model`.
+    pub async fn assert_still_serving_model(&self, model: &str) {
+        let resp = self
+            .post("/v1/chat/completions", &chat(model))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "gateway stopped serving {model}");
+    }
+
     /// Asserts the gateway still answers normally.
     pub async fn assert_still_serving(&self) {
         let health = self

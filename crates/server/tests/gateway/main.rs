@@ -9,6 +9,7 @@ mod disconnect;
 mod errors;
 mod gemini_provider;
 mod gemini_surface;
+mod malformed_streams;
 mod ollama;
 mod passthrough;
 mod profiles;

@@ -17,6 +17,8 @@ pub(crate) enum Fault {
     ResetMidStream,
     /// Head and one frame, then nothing.
     Stall,
+    /// Head and two frames, then a clean end: a stream cut short without an error.
+    Truncate,
     /// Never answer.
     StallBeforeHeaders,
     /// 200 with a truncated JSON body.
@@ -31,6 +33,7 @@ impl Fault {
             "reset-before-headers" => Fault::ResetBeforeHeaders,
             "reset-mid-stream" => Fault::ResetMidStream,
             "stall" => Fault::Stall,
+            "truncate" => Fault::Truncate,
             "stall-before-headers" => Fault::StallBeforeHeaders,
             "malformed-json" => Fault::MalformedJson,
             "429" => Fault::RateLimit(1),

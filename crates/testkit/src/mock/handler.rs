@@ -155,6 +155,10 @@ pub(crate) async fn handle(
             reply.frames.truncate(1);
             End::Stall
         }
+        Some(Fault::Truncate) => {
+            reply.frames.truncate(2);
+            End::Finish
+        }
         _ => End::Finish,
     };
     let chunk_delay = controls.chunk_delay.unwrap_or(shared.config.chunk_delay);

@@ -156,7 +156,8 @@ impl StreamDecoder {
         Ok(())
     }
 
-    /// The stream ended: closes what is open and emits the `MessageStop`.
+    /// The stream ended: closes what is open and, if a chunk carried a finishReason, emits the
+    /// `MessageStop`.
     pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
         if !self.started || self.stopped {
             return;
@@ -164,11 +165,9 @@ impl StreamDecoder {
         self.flush_call(out);
         self.close(out);
         if !self.finished {
-            self.finished = true;
-            out.push(StreamEvent::MessageDelta {
-                stop_reason: None,
-                usage: self.usage,
-            });
+            // No chunk carried a finishReason: the stream was cut. Leave the answer open
+            // (no MessageStop) so that the caller reports it.
+            return;
         }
         self.stopped = true;
         out.push(StreamEvent::MessageStop);

@@ -112,11 +112,11 @@ impl StreamDecoder {
         Ok(())
     }
 
-    /// The stream ended: if no `done` line came, closes what is open and ends the answer
-    /// without a stop reason.
+    /// The stream ended: if no `done` line came, closes the open block but does not end the
+    /// answer, so that the caller sees the stream was cut (no `MessageStop`).
     pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
         if self.started && !self.stopped {
-            self.end(None, None, out);
+            self.close(out);
         }
     }
 

@@ -4,7 +4,9 @@ use bytes::BytesMut;
 use serde_json::{json, Value};
 
 use super::super::*;
-use super::{check_grammar, compact, decode_lines, encode_chat, fixture_summary, lines, summary};
+use super::{
+    check_cut, check_grammar, compact, decode_lines, encode_chat, fixture_summary, lines, summary,
+};
 use crate::canonical::{BlockDelta, BlockStart, StopReason, StreamEvent};
 use crate::dialects::{Framing, StreamDecode, StreamEncode};
 use crate::Usage;
@@ -111,7 +113,7 @@ fn error_line_mid_stream() {
         ["an error was encountered while running the model"]
     );
     assert_eq!(s.stop, None);
-    check_grammar(&events);
+    check_cut(&events);
     assert!(events.contains(&StreamEvent::Error {
         kind: "error".into(),
         message: "an error was encountered while running the model".into()
@@ -165,7 +167,7 @@ fn block_kinds_change_and_cut_streams_finish() {
         r#"{"model":"qwen3","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"a","arguments":{"x":1}}},{"function":{"name":"b","arguments":{}}}]}}"#,
         r#"{"model":"qwen3","message":{"role":"assistant","content":"","thinking":"again"}}"#,
     ]);
-    check_grammar(&events);
+    check_cut(&events);
     let starts: Vec<&BlockStart> = events
         .iter()
         .filter_map(|e| match e {
@@ -191,9 +193,9 @@ fn block_kinds_change_and_cut_streams_finish() {
     );
     let s = summary(&events);
     assert_eq!(s.thinking, "Let me thinkagain");
-    // Cut without a `done` line: no stop reason, no usage.
+    // Cut without a `done` line: no stop reason, no usage, no end.
     assert_eq!((s.stop, s.usage), (None, None));
-    assert_eq!(events.len(), 19);
+    assert_eq!(events.len(), 17);
 }
 
 fn text_stream() -> Vec<StreamEvent> {
