@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of llmux driven by the official OpenAI SDKs (Python, then Node).
+# End-to-end tests of llmux driven by official client SDKs (Python, then Node).
 # Needs target/debug/llmux and target/debug/llmux-mock (`cargo build --workspace`), or
 # LLMUX_BIN / LLMUX_MOCK_BIN pointing at them. Works from any directory. Exits non-zero if
 # any suite fails; both suites run even if the first one fails.

@@ -1,191 +1,39 @@
 // llmux driven by the official OpenAI Node SDK, against llmux-mock as the upstream.
 //
-// Spawns llmux-mock and one llmux (configured through LLMUX_ENDPOINT_MOCK_* env) on free ports,
-// waits for the mock's ready line and for llmux's admin `GET /health`, and stops both by PID in
-// `after`. Binaries: target/debug/{llmux,llmux-mock}, or LLMUX_BIN / LLMUX_MOCK_BIN.
-// A missing binary fails the run (it is never skipped).
+// One llmux-mock and one llmux configured through LLMUX_ENDPOINT_MOCK_* env (see harness.mjs).
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
 import OpenAI, { NotFoundError, RateLimitError } from 'openai';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const MOCK_TEXT = 'Hello from llmux-mock.';
+import { MOCK_TEXT, Stack } from './harness.mjs';
+
 const CLIENT_KEY = 'sk-client-key-must-not-leak-node';
-const STARTUP_TIMEOUT_MS = 20_000;
-
-const started = [];
-
-function binary(envVar, fallback) {
-  const path = process.env[envVar] || join(REPO_ROOT, 'target', 'debug', fallback);
-  try {
-    accessSync(path, constants.X_OK);
-  } catch {
-    throw new Error(
-      `${path} is missing or not executable: run \`cargo build --workspace\` in the repo root first ` +
-        `(or set ${envVar} to the binary's path)`,
-    );
-  }
-  return path;
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-// Nothing from the caller's environment may configure llmux, declare endpoints, or switch on a
-// provider preset by its API key.
-function inherited(name) {
-  if (['LLMUX_', 'LLM_PROXY_', 'OPENAI_', 'AZURE_OPENAI_'].some((p) => name.startsWith(p))) return false;
-  return !name.endsWith('_API_KEY') && !name.endsWith('_API_KEY_FILE');
-}
-
-function cleanEnv(extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (inherited(k)) env[k] = v;
-  }
-  return { RUST_BACKTRACE: '1', ...env, ...extra };
-}
-
-function start(name, argv, env) {
-  const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { name, child, stderr: '', stdout: '', exited: null };
-  child.stderr.setEncoding('utf8').on('data', (d) => {
-    proc.stderr = (proc.stderr + d).slice(-16_000);
-  });
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    proc.stdout = (proc.stdout + d).slice(-16_000);
-  });
-  child.on('exit', (code, signal) => {
-    proc.exited = { code, signal };
-  });
-  child.on('error', (e) => {
-    proc.exited = { code: null, signal: null, error: e };
-  });
-  started.push(proc);
-  return proc;
-}
-
-function startupError(proc, why) {
-  const how = proc.exited ? `it exited (${JSON.stringify(proc.exited)})` : 'it was still running';
-  return new Error(`${proc.name} ${why}; ${how}.\n--- ${proc.name} stderr ---\n${proc.stderr}`);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(proc, what, probe) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (proc.exited) throw startupError(proc, `died before ${what}`);
-    const result = await probe();
-    if (result) return result;
-    await sleep(100);
-  }
-  throw startupError(proc, `timed out after ${STARTUP_TIMEOUT_MS / 1000} s waiting for ${what}`);
-}
-
-function stop(proc) {
-  return new Promise((ok) => {
-    if (proc.exited || proc.child.pid === undefined) return ok();
-    const killer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-    proc.child.once('exit', () => {
-      clearTimeout(killer);
-      ok();
-    });
-    process.kill(proc.child.pid, 'SIGTERM');
-  });
-}
 
 describe('llmux with the OpenAI Node SDK', () => {
-  let mockOrigin;
-  let llmux;
+  const stack = new Stack();
   let client;
-  let dataDir;
 
   before(async () => {
-    const mockBin = binary('LLMUX_MOCK_BIN', 'llmux-mock');
-    const llmuxBin = binary('LLMUX_BIN', 'llmux');
-
-    const mockPort = await freePort();
-    const mock = start('llmux-mock', [mockBin, '--listen', `127.0.0.1:${mockPort}`], cleanEnv({}));
-    const prefix = 'llmux-mock listening on ';
-    mockOrigin = await waitFor(mock, `the line "${prefix}..."`, async () => {
-      const line = mock.stdout.split('\n').find((l) => l.includes(prefix));
-      if (!line) return null;
-      const origin = line.slice(line.indexOf(prefix) + prefix.length).trim().replace(/\/$/, '');
-      return origin.startsWith('http') ? origin : `http://127.0.0.1:${mockPort}`;
-    });
-
-    const port = await freePort();
-    let adminPort = await freePort();
-    while (adminPort === port) adminPort = await freePort();
-    dataDir = mkdtempSync(join(tmpdir(), 'llmux-sdk-node-'));
-    llmux = start(
-      'llmux',
-      [
-        llmuxBin,
-        'serve',
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--admin-listen',
-        `127.0.0.1:${adminPort}`,
-        '--data-dir',
-        dataDir,
-      ],
-      cleanEnv({
+    await stack.start({
+      env: (mockOrigin) => ({
         LLMUX_ENDPOINT_MOCK_URL: `${mockOrigin}/v1`,
         LLMUX_ENDPOINT_MOCK_MODELS: 'mock-model,mock-embed',
         LLMUX_ENDPOINT_MOCK_KEY: 'sk-upstream-secret',
       }),
-    );
-    await waitFor(llmux, `GET /health on 127.0.0.1:${adminPort}`, async () => {
-      try {
-        const res = await fetch(`http://127.0.0.1:${adminPort}/health`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        return res.status === 200;
-      } catch {
-        return false;
-      }
     });
-
     client = new OpenAI({
-      baseURL: `http://127.0.0.1:${port}/v1`,
+      baseURL: `${stack.origin}/v1`,
       apiKey: CLIENT_KEY,
       maxRetries: 0,
       timeout: 30_000,
     });
   });
 
-  after(async () => {
-    await Promise.all(started.map(stop));
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => stack.stop());
 
-  // On a failed assertion, show what llmux said.
-  async function withLogs(fn) {
-    try {
-      await fn();
-    } catch (e) {
-      if (llmux) e.message += `\n--- llmux stderr (tail) ---\n${llmux.stderr.slice(-4000)}`;
-      throw e;
-    }
-  }
+  const withLogs = (fn) => stack.withLogs(fn);
 
   const user = (content) => [{ role: 'user', content }];
 

@@ -1,4 +1,4 @@
-"""Session fixtures for the OpenAI Python SDK end-to-end tests (see sdk_harness.py)."""
+"""Session fixtures for the Python SDK end-to-end tests (see sdk_harness.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+import ollama
 import openai
 import pytest
+from google import genai
 
 from sdk_harness import (
     STARTED,
@@ -21,6 +23,8 @@ from sdk_harness import (
     start_llmux,
     start_mock,
     make_client,
+    make_genai_client,
+    make_ollama_client,
 )
 
 
@@ -81,6 +85,22 @@ def config_client(config_gateway: Gateway) -> Iterator[openai.OpenAI]:
 def mock_client(mock: Mock) -> Iterator[openai.OpenAI]:
     """The SDK pointed straight at the mock, to compare llmux's answers with the upstream's."""
     c = make_client(mock.base_url)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def genai_client(config_gateway: Gateway) -> Iterator[genai.Client]:
+    """The Google Gen AI SDK on the config gateway (providers of every kind)."""
+    c = make_genai_client(config_gateway.origin)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def ollama_client(config_gateway: Gateway) -> Iterator[ollama.Client]:
+    """The ``ollama`` package on the config gateway (providers of every kind)."""
+    c = make_ollama_client(config_gateway.origin)
     yield c
     c.close()
 

@@ -1,12 +1,14 @@
-"""Harness for the OpenAI Python SDK end-to-end tests: process management and helpers.
+"""Harness for the SDK end-to-end tests: process management, client factories, and what the
+mock's fixtures and scripted answers contain.
 
-conftest.py turns it into session fixtures: one llmux-mock (fake OpenAI upstream) and two llmux
-gateways in front of it:
+conftest.py turns it into session fixtures: one llmux-mock (fake upstream for every provider
+kind) and two llmux gateways in front of it:
 
 * ``gateway``: configured only through ``LLMUX_ENDPOINT_MOCK_*`` environment variables,
   with an upstream key (``UPSTREAM_KEY``) that must replace the client's own key.
-* ``config_gateway``: configured through a YAML file declaring the virtual models
-  ``coder`` (parameter profile) and ``plain`` (alias).
+* ``config_gateway``: configured through a YAML file (``CONFIG_TEMPLATE``): providers of every
+  kind (OpenAI-compatible, Anthropic, Gemini, Ollama) and the virtual models ``coder``
+  (parameter profile) and ``plain`` (alias).
 
 Binaries come from ``target/debug`` (override with ``LLMUX_BIN`` / ``LLMUX_MOCK_BIN``).
 A missing binary is a test failure, never a skip.
@@ -29,8 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ollama
 import openai
 import pytest
+from google import genai
+from google.genai import types as genai_types
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "providers"
@@ -39,6 +44,9 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures" / "providers"
 CLIENT_KEY = "sk-client-key-must-not-leak-0f3c"
 # The key llmux itself sends upstream (LLMUX_ENDPOINT_MOCK_KEY).
 UPSTREAM_KEY = "sk-upstream-secret"
+
+# The mock's scripted OpenAI answer (unless the request sends `x-mock-text`).
+MOCK_TEXT = "Hello from llmux-mock."
 
 STARTUP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -291,11 +299,78 @@ def make_client(base_url: str, **kw: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key=CLIENT_KEY, **kw)
 
 
+def make_genai_client(origin: str, headers: dict[str, str] | None = None) -> genai.Client:
+    """The Google Gen AI SDK on llmux's Gemini surface (``{origin}/v1beta/...``). With an
+    ``api_key`` and a custom ``base_url`` the SDK builds ``{base_url}/{api_version}/models/...``.
+    No ``retry_options``: the SDK does not retry (429/503 surface at once)."""
+    return genai.Client(
+        api_key=CLIENT_KEY,
+        http_options=genai_types.HttpOptions(
+            base_url=origin,
+            api_version="v1beta",
+            headers=headers,
+            timeout=int(CLIENT_TIMEOUT_S * 1000),  # milliseconds
+        ),
+    )
+
+
+def make_ollama_client(origin: str, headers: dict[str, str] | None = None) -> ollama.Client:
+    """The ``ollama`` package on llmux's Ollama surface (``{origin}/api/...``). It has no
+    per-request headers: a client with ``headers`` sends them (e.g. ``x-mock-fixture``) on every
+    request."""
+    return ollama.Client(host=origin, headers=headers, timeout=CLIENT_TIMEOUT_S)
+
+
+# ---------------------------------------------------------------------------------------------
+# what the mock answers
+
+
+def fixture_json(rel: str) -> Any:
+    """A JSON fixture under tests/fixtures/providers."""
+    return json.loads((FIXTURES / rel).read_text())
+
+
+def sse_data(rel: str) -> list[Any]:
+    """The JSON ``data:`` payloads of an SSE fixture (``[DONE]`` left out)."""
+    out = []
+    for line in (FIXTURES / rel).read_text().splitlines():
+        if line.startswith("data:") and line[5:].strip() != "[DONE]":
+            out.append(json.loads(line[5:]))
+    return out
+
+
+def anthropic_stream_text(name: str) -> str:
+    """The text an Anthropic SSE fixture (``anthropic/<name>``) streams."""
+    return "".join(e.get("delta", {}).get("text", "") for e in sse_data(f"anthropic/{name}"))
+
+
+def gemini_visible_text(chunks: list[dict[str, Any]]) -> str:
+    """The non-thought text of Gemini ``GenerateContentResponse`` objects."""
+    return "".join(
+        part.get("text", "")
+        for chunk in chunks
+        for part in chunk["candidates"][0]["content"].get("parts", [])
+        if not part.get("thought")
+    )
+
+
+def gemini_stream_chunks(name: str) -> list[dict[str, Any]]:
+    """The chunks of a Gemini SSE fixture (``gemini/<name>``)."""
+    return sse_data(f"gemini/{name}")
+
+
+def mock_vector(i: int) -> list[float]:
+    """The mock's deterministic embedding for input number ``i`` (8 numbers; the same in its
+    OpenAI, Gemini and Ollama answers)."""
+    return [((i * 8 + j) * 0.618034) % 1.0 - 0.5 for j in range(8)]
+
+
 CONFIG_TEMPLATE = """\
 providers:
   mock: {{ type: openai-compatible, base_url: "{mock_base}", models: [mock-model] }}
   claude: {{ type: anthropic, base_url: "{mock_base}", api_key: sk-ant-sdk-test-0001, models: [claude-sonnet-5-5] }}
   gem: {{ type: gemini, base_url: "{mock_origin}/v1beta", api_key: gemini-sdk-test-0001, models: [gemini-2.5-flash] }}
+  olla: {{ type: ollama, base_url: "{mock_origin}", models: [llama3.2] }}
 models:
   coder:
     target: mock/mock-model

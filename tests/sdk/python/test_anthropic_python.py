@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import anthropic
 import pytest
 
-from sdk_harness import FIXTURES
+from sdk_harness import FIXTURES, MOCK_TEXT, anthropic_stream_text
 
 
 @pytest.fixture()
@@ -21,14 +21,6 @@ def claude(config_gateway) -> Iterator[anthropic.Anthropic]:
     )
     yield client
     client.close()
-
-
-def fixture_text(name: str) -> str:
-    text = ""
-    for line in (FIXTURES / "anthropic" / name).read_text().splitlines():
-        if line.startswith("data:"):
-            text += json.loads(line[5:]).get("delta", {}).get("text", "")
-    return text
 
 
 def test_passthrough_message(claude: anthropic.Anthropic) -> None:
@@ -48,7 +40,7 @@ def test_passthrough_stream(claude: anthropic.Anthropic) -> None:
     ) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
-    assert text == fixture_text("stream-text.sse")
+    assert text == anthropic_stream_text("stream-text.sse")
     assert final.stop_reason is not None
 
 
@@ -59,12 +51,12 @@ def test_translated_to_openai_provider(claude: anthropic.Anthropic) -> None:
         system="Be brief.",
         messages=[{"role": "user", "content": "hi"}],
     )
-    assert msg.content[0].text == "Hello from llmux-mock."
+    assert msg.content[0].text == MOCK_TEXT
     assert msg.stop_reason == "end_turn"
     with claude.messages.stream(
         model="mock/mock-model", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
     ) as stream:
-        assert "".join(stream.text_stream) == "Hello from llmux-mock."
+        assert "".join(stream.text_stream) == MOCK_TEXT
         assert stream.get_final_message().usage.output_tokens == 5
 
 
@@ -72,3 +64,24 @@ def test_unknown_model_is_not_found(claude: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError) as err:
         claude.messages.create(model="no-such-model", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
     assert "no-such-model" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "stream-text.sse",
+        "stream-tool-use.sse",
+    ],
+)
+def test_passthrough_stream_bytes_unchanged(claude: anthropic.Anthropic, fixture: str) -> None:
+    # Anthropic client to Anthropic provider: llmux forwards the upstream's bytes as they are.
+    with claude.messages.with_streaming_response.create(
+        model="claude-sonnet-5-5",
+        max_tokens=64,
+        stream=True,
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"x-mock-fixture": f"anthropic/{fixture}"},
+    ) as resp:
+        assert resp.status_code == 200
+        body = resp.read()
+    assert body == (FIXTURES / "anthropic" / fixture).read_bytes()

@@ -16,6 +16,7 @@ import pytest
 from sdk_harness import (
     CLIENT_KEY,
     FIXTURES,
+    MOCK_TEXT,
     UPSTREAM_KEY,
     Gateway,
     Mock,
@@ -23,7 +24,6 @@ from sdk_harness import (
     make_client,
 )
 
-MOCK_TEXT = "Hello from llmux-mock."
 MOCK_USAGE = (9, 5, 14)  # prompt, completion, total: the mock's streamed usage chunk
 
 

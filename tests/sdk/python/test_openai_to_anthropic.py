@@ -10,18 +10,9 @@ import json
 import openai
 import pytest
 
-from sdk_harness import FIXTURES
+from sdk_harness import FIXTURES, anthropic_stream_text
 
 MODEL = "claude/claude-sonnet-5-5"
-
-
-def anthropic_stream_text(name: str) -> str:
-    text = ""
-    for line in (FIXTURES / "anthropic" / name).read_text().splitlines():
-        if line.startswith("data:"):
-            event = json.loads(line[5:])
-            text += event.get("delta", {}).get("text", "")
-    return text
 
 
 def test_nonstream_answer(config_client: openai.OpenAI) -> None:

@@ -10,32 +10,15 @@ import json
 import openai
 import pytest
 
-from sdk_harness import FIXTURES
+from sdk_harness import FIXTURES, gemini_stream_chunks, gemini_visible_text
 
 MODEL = "gem/gemini-2.5-flash"
-
-
-def visible_text(chunks: list[dict]) -> str:
-    return "".join(
-        part.get("text", "")
-        for chunk in chunks
-        for part in chunk["candidates"][0]["content"].get("parts", [])
-        if not part.get("thought")
-    )
-
-
-def stream_chunks(name: str) -> list[dict]:
-    return [
-        json.loads(line[len("data: "):])
-        for line in (FIXTURES / "gemini" / name).read_text().splitlines()
-        if line.startswith("data: ")
-    ]
 
 
 def test_nonstream_answer(config_client: openai.OpenAI) -> None:
     source = json.loads((FIXTURES / "gemini" / "nonstream-text.json").read_text())
     resp = config_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
-    assert resp.choices[0].message.content == visible_text([source])
+    assert resp.choices[0].message.content == gemini_visible_text([source])
     assert resp.choices[0].finish_reason == "stop"
     assert resp.usage is not None
     assert resp.usage.prompt_tokens == source["usageMetadata"]["promptTokenCount"]
@@ -46,7 +29,7 @@ def test_stream(config_client: openai.OpenAI) -> None:
         model=MODEL, stream=True, messages=[{"role": "user", "content": "hi"}]
     )
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text == visible_text(stream_chunks("stream-text.sse"))
+    assert text == gemini_visible_text(gemini_stream_chunks("stream-text.sse"))
 
 
 def test_gemini_rate_limit_is_a_rate_limit(config_client: openai.OpenAI) -> None:

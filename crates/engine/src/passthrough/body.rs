@@ -308,13 +308,7 @@ impl PassthroughBody {
                     for ev in &self.events {
                         let _ = tap.push(ev, &mut decoded);
                     }
-                    for ev in decoded {
-                        if let StreamEvent::MessageStart { usage: Some(u), .. }
-                        | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
-                        {
-                            self.recorder.usage(u);
-                        }
-                    }
+                    self.record_usage(&decoded);
                     self.ready.push_back(data);
                     return;
                 }
@@ -354,9 +348,15 @@ impl PassthroughBody {
     /// The upstream body ended normally.
     fn on_end(&mut self) {
         match &self.mode {
-            Mode::Sse { .. } => {
+            Mode::Sse { usage_tap, .. } => {
+                let forwarded = usage_tap.is_some();
                 if let Some(rest) = self.splitter.finish() {
-                    self.ready.push_back(rest);
+                    if forwarded {
+                        // The tap forwards every chunk as it comes: only read the last event.
+                        self.read_usage_from(&rest);
+                    } else {
+                        self.ready.push_back(rest);
+                    }
                 }
             }
             Mode::Json { usage } => {
@@ -395,6 +395,30 @@ impl PassthroughBody {
 }
 
 impl PassthroughBody {
+    /// Records the usage carried by decoded events.
+    fn record_usage(&mut self, events: &[StreamEvent]) {
+        for ev in events {
+            if let StreamEvent::MessageStart { usage: Some(u), .. }
+            | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
+            {
+                self.recorder.usage(*u);
+            }
+        }
+    }
+
+    /// Reads usage from one last (unterminated) event with the usage tap.
+    fn read_usage_from(&mut self, event: &[u8]) {
+        let mut decoded = Vec::new();
+        if let Mode::Sse {
+            usage_tap: Some(tap),
+            ..
+        } = &mut self.mode
+        {
+            let _ = tap.push(event, &mut decoded);
+        }
+        self.record_usage(&decoded);
+    }
+
     /// Records usage from canonical events and queues their encoding for the client.
     fn emit(&mut self, events: &[StreamEvent]) {
         let Mode::Translate { encoder, .. } = &mut self.mode else {

@@ -188,3 +188,22 @@ async fn count_tokens_exact_from_anthropic_estimated_elsewhere() {
     assert_eq!(resp.status(), 404);
     anthropic_error(&resp.bytes().await.unwrap());
 }
+
+#[tokio::test]
+async fn passthrough_stream_with_an_unterminated_last_event_is_unchanged() {
+    // The captured stream's last event has no blank line after it: it must still arrive once.
+    let h = both().await;
+    let resp = h
+        .post("/v1/messages", &messages("claude-sonnet-4-5", true))
+        .header("x-mock-fixture", "anthropic/stream-tool-use.sse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.bytes().await.unwrap(),
+        fixture("anthropic/stream-tool-use.sse")
+    );
+    let records = h.records.wait(1).await;
+    assert!(records[0].usage.is_some());
+}
