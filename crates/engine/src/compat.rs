@@ -20,11 +20,12 @@ const CLIENTS: [(Dialect, &str); 5] = [
 ];
 
 /// Provider protocols, with the provider types that speak them.
-const PROVIDERS: [(Dialect, &str); 4] = [
+const PROVIDERS: [(Dialect, &str); 5] = [
     (Dialect::OpenAiChat, "OpenAI family¹"),
     (Dialect::Anthropic, "Anthropic"),
     (Dialect::Gemini, "Gemini"),
     (Dialect::Ollama, "Ollama"),
+    (Dialect::OpenAiResponses, "Responses-only²"),
 ];
 
 /// How a client's chat request reaches a provider.

@@ -44,6 +44,7 @@ impl Provider {
     pub fn chat_url(&self, model: &str, stream: bool) -> String {
         match self.kind {
             ProviderKind::Gemini => self.gemini_url(model, stream, true),
+            ProviderKind::OpenAiResponses => self.responses_url(),
             _ => self.url(Operation::ChatCompletions, model),
         }
     }

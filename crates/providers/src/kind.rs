@@ -19,17 +19,20 @@ pub enum ProviderKind {
     Gemini,
     /// Ollama's native API.
     Ollama,
+    /// A host that offers only the OpenAI Responses API (`/responses`).
+    OpenAiResponses,
 }
 
 impl ProviderKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ProviderKind; 6] = [
+    pub const ALL: [ProviderKind; 7] = [
         ProviderKind::OpenAi,
         ProviderKind::OpenAiCompatible,
         ProviderKind::Azure,
         ProviderKind::Anthropic,
         ProviderKind::Gemini,
         ProviderKind::Ollama,
+        ProviderKind::OpenAiResponses,
     ];
 
     /// The name used for `type:` in the configuration.
@@ -41,6 +44,7 @@ impl ProviderKind {
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
             ProviderKind::Ollama => "ollama",
+            ProviderKind::OpenAiResponses => "openai-responses",
         }
     }
 
@@ -58,13 +62,16 @@ impl ProviderKind {
             ProviderKind::Anthropic => Dialect::Anthropic,
             ProviderKind::Gemini => Dialect::Gemini,
             ProviderKind::Ollama => Dialect::Ollama,
+            ProviderKind::OpenAiResponses => Dialect::OpenAiResponses,
         }
     }
 
     /// How the provider expects its API key.
     pub fn default_auth(self) -> AuthScheme {
         match self {
-            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => AuthScheme::Bearer,
+            ProviderKind::OpenAi
+            | ProviderKind::OpenAiCompatible
+            | ProviderKind::OpenAiResponses => AuthScheme::Bearer,
             ProviderKind::Azure => AuthScheme::Header("api-key".into()),
             ProviderKind::Anthropic => AuthScheme::Header("x-api-key".into()),
             ProviderKind::Gemini => AuthScheme::Header("x-goog-api-key".into()),

@@ -52,7 +52,9 @@ struct Args {
     /// Default `x-mock-status`.
     #[arg(long)]
     status: Option<u16>,
-    /// Default `x-mock-text` (scripted answer text).
+    /// Default `x-mock-text` (scripted answer text). Also makes streamed Anthropic
+    /// `/v1/messages` answers scripted (split into --chunks text deltas) instead of the
+    /// replayed fixture, as the `x-mock-text` / `x-mock-chunks` headers do per request.
     #[arg(long)]
     text: Option<String>,
     /// Default `x-mock-fault` (status:NNN, 429, 429:SECS, reset-before-headers, reset-mid-stream,

@@ -57,7 +57,8 @@ pub struct RawTimeouts {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvider {
-    /// API family: `openai`, `openai-compatible`, `azure`, `anthropic`, `gemini`, `ollama`.
+    /// API family: `openai`, `openai-compatible`, `openai-responses`, `azure`, `anthropic`,
+    /// `gemini`, `ollama`.
     /// Implied by `preset`, or by an id that is a preset name.
     #[serde(rename = "type")]
     pub kind: Option<String>,

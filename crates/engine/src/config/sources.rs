@@ -341,7 +341,7 @@ fn from_env_endpoint(
             (_, Some(preset)) => (preset.kind, Some(preset)),
             (Some(kind), None) => (kind, None),
             (None, None) => {
-                errors.env(&var("PROVIDER"), format!("unknown provider type `{p}`; use openai-compatible, openai, azure, anthropic, gemini, ollama or a preset name"));
+                errors.env(&var("PROVIDER"), format!("unknown provider type `{p}`; use openai-compatible, openai, openai-responses, azure, anthropic, gemini, ollama or a preset name"));
                 return None;
             }
         },

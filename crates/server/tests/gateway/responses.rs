@@ -191,3 +191,38 @@ async fn responses_clients_reach_anthropic() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn responses_only_providers_serve_every_client() {
+    let h = Harness::with_config(|url| {
+        format!("providers:\n  resp:\n    type: openai-responses\n    base_url: \"{url}/v1\"\n    api_key: sk-resp-0005\n    models: [gpt-5-mini]\n")
+    })
+    .await;
+    let want = output_text(
+        &serde_json::from_slice(&fixture("openai-responses/nonstream-text.json")).unwrap(),
+    );
+    let resp = h
+        .post("/v1/chat/completions", &json!({"model": "gpt-5-mini", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], want);
+    let up = h.mock.last_request().unwrap();
+    assert_eq!(up.path, "/v1/responses");
+    assert_eq!(up.header("authorization"), Some("Bearer sk-resp-0005"));
+    assert_eq!(up.json()["instructions"], "Be brief.");
+
+    let resp = h
+        .post("/v1/messages", &json!({"model": "gpt-5-mini", "max_tokens": 50, "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let out = String::from_utf8(resp.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(
+        out.starts_with("event: message_start") && out.contains("event: message_stop"),
+        "{out}"
+    );
+}

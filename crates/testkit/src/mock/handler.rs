@@ -253,6 +253,11 @@ async fn route(
     } else if p.ends_with("/messages/count_tokens") {
         return Reply::json(200, Bytes::from_static(b"{\"input_tokens\":9}"));
     } else if p.ends_with("/messages") {
+        // A stream with `x-mock-text` or `x-mock-chunks` (header, or `--text`) is scripted;
+        // without them the captured fixture is replayed.
+        if stream && (controls.text.is_some() || controls.chunks.is_some()) {
+            return Reply::sse(script().messages_stream());
+        }
         by_stream("anthropic/stream-text.sse", "anthropic/nonstream-text.json")
     } else if p.ends_with(":streamGenerateContent") {
         if !query.split('&').any(|kv| kv == "alt=sse") {

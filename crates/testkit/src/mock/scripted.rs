@@ -1,5 +1,6 @@
-//! Scripted (generated) OpenAI-style answers. Bodies are built by string concatenation from
-//! fixed templates; the only JSON parsing is the small [`RequestFields`] struct.
+//! Scripted (generated) OpenAI-style answers, plus a scripted Anthropic Messages stream.
+//! Bodies are built by string concatenation from fixed templates; the only JSON parsing is
+//! the small [`RequestFields`] struct.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -202,6 +203,57 @@ impl Script<'_> {
             )));
         }
         frames.push(Bytes::from_static(DONE.as_bytes()));
+        frames
+    }
+}
+
+impl Script<'_> {
+    /// A streamed Anthropic Messages answer (`POST /v1/messages` with `"stream": true`):
+    /// `message_start` (with usage), `content_block_start` (text), one `content_block_delta`
+    /// (`text_delta`) per piece of the text split as [`Script::chat_stream`] splits it,
+    /// `content_block_stop`, `message_delta` (`end_turn`, usage), `message_stop`. One frame
+    /// per event. `n` and `include_usage` do not apply (Anthropic always reports usage).
+    pub(crate) fn messages_stream(&self) -> Vec<Bytes> {
+        let event =
+            |name: &str, data: &str| Bytes::from(format!("event: {name}\ndata: {data}\n\n"));
+        let pieces = split_text(self.text, self.chunks);
+        let mut frames = Vec::with_capacity(pieces.len() + 5);
+        frames.push(event(
+            "message_start",
+            &format!(
+                "{{\"type\":\"message_start\",\"message\":{{\"id\":\"msg_mock-{}\",\"type\":\"message\",\
+                 \"role\":\"assistant\",\"model\":{},\"content\":[],\"stop_reason\":null,\
+                 \"stop_sequence\":null,\"usage\":{{\"input_tokens\":9,\"cache_creation_input_tokens\":0,\
+                 \"cache_read_input_tokens\":0,\"output_tokens\":1}}}}}}",
+                self.seq,
+                json_str(self.model)
+            ),
+        ));
+        frames.push(event(
+            "content_block_start",
+            "{\"type\":\"content_block_start\",\"index\":0,\
+             \"content_block\":{\"type\":\"text\",\"text\":\"\"}}",
+        ));
+        for piece in pieces {
+            frames.push(event(
+                "content_block_delta",
+                &format!(
+                    "{{\"type\":\"content_block_delta\",\"index\":0,\
+                     \"delta\":{{\"type\":\"text_delta\",\"text\":{}}}}}",
+                    json_str(piece)
+                ),
+            ));
+        }
+        frames.push(event(
+            "content_block_stop",
+            "{\"type\":\"content_block_stop\",\"index\":0}",
+        ));
+        frames.push(event(
+            "message_delta",
+            "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\
+             \"stop_sequence\":null},\"usage\":{\"input_tokens\":9,\"output_tokens\":5}}",
+        ));
+        frames.push(event("message_stop", "{\"type\":\"message_stop\"}"));
         frames
     }
 }
