@@ -4,6 +4,7 @@
 pub mod compat;
 pub mod config;
 pub mod count;
+mod dropped;
 pub mod embed;
 pub mod error;
 pub mod gateway;

@@ -166,6 +166,7 @@ impl Gateway {
         if let Some(profile) = route.profile {
             profile.apply(&mut object)?;
         }
+        let dropped = crate::dropped::dropped(inbound.dialect, inbound.op, &object);
         let mut request = (client.decode_request)(&object.to_vec())
             .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
         // Responses clients chain turns by id: llmux holds the conversation.
@@ -220,6 +221,11 @@ impl Gateway {
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
             headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
+        }
+        if !dropped.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&dropped.join(",")) {
+                headers.insert(HeaderName::from_static(llmux_headers::DROPPED_PARAMS), v);
+            }
         }
         let body = if request.stream {
             let mut encoder: Box<dyn StreamEncode> = match (&inbound.path, echo) {

@@ -159,6 +159,131 @@ async fn scripted_chat_stream_with_usage_and_controls() {
     assert_eq!(content, "one two three four");
 }
 
+/// `(event name, data as JSON)` of an Anthropic SSE body; asserts that every event has both
+/// lines and that the name equals the data's `type`.
+#[allow(clippy::unwrap_used)]
+fn anthropic_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let (name, data) = e.split_once('\n').unwrap();
+            let name = name.strip_prefix("event: ").unwrap().to_owned();
+            let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(data["type"], name.as_str(), "{e}");
+            (name, data)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn scripted_anthropic_stream_with_text_controls() {
+    let t = Ctx::new().await;
+    let body = json!({"model": "claude-m", "max_tokens": 64, "stream": true,
+                      "messages": [{"role": "user", "content": "hi"}]});
+    let headers = [
+        ("x-mock-chunks", "3"),
+        ("x-mock-text", "one two \"three\" four"),
+    ];
+    let resp = t.post("/v1/messages", body.clone(), &headers).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let events = anthropic_events(&resp.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    let start = &events[0].1["message"];
+    assert_eq!(start["model"], "claude-m");
+    assert_eq!(start["role"], "assistant");
+    assert!(start["id"].as_str().unwrap().starts_with("msg_mock-"));
+    assert_eq!(start["usage"]["input_tokens"], 9);
+    assert_eq!(
+        events[1].1["content_block"],
+        json!({"type": "text", "text": ""})
+    );
+    let text: String = events[2..5]
+        .iter()
+        .map(|(_, d)| {
+            assert_eq!(d["index"], 0);
+            assert_eq!(d["delta"]["type"], "text_delta");
+            d["delta"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(text, "one two \"three\" four");
+    assert_eq!(events[6].1["delta"]["stop_reason"], "end_turn");
+    assert_eq!(events[6].1["usage"]["output_tokens"], 5);
+
+    // Only the chunk count: the default text, split in two.
+    let resp = t
+        .post("/v1/messages", body.clone(), &[("x-mock-chunks", "2")])
+        .await;
+    let events = anthropic_events(&resp.text().await.unwrap());
+    assert_eq!(events.len(), 2 + 2 + 3);
+    // Without stream, or without controls, the fixtures are still replayed.
+    let whole = json!({"model": "claude-m", "max_tokens": 64, "messages": []});
+    let resp = t.post("/v1/messages", whole, &headers).await;
+    assert_eq!(
+        resp.bytes().await.unwrap().to_vec(),
+        fixture("anthropic/nonstream-text.json")
+    );
+    let resp = t.post("/v1/messages", body, &[]).await;
+    assert_eq!(
+        resp.bytes().await.unwrap().to_vec(),
+        fixture("anthropic/stream-text.sse")
+    );
+}
+
+#[tokio::test]
+async fn scripted_anthropic_stream_from_server_default_text() {
+    // What `llmux-mock --chunks 50 --text …` does (the benchmark's translated-stream scenarios).
+    let words: Vec<String> = (0..50).map(|i| format!(" w{i}")).collect();
+    let text = words.concat();
+    let config = MockConfig {
+        stream_chunks: 50,
+        ..MockConfig::default()
+    };
+    let defaults = vec![("x-mock-text".to_owned(), text.clone())];
+    let mock = MockUpstream::start_on_with_defaults(([127, 0, 0, 1], 0).into(), config, defaults)
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let body = json!({"model": "m", "max_tokens": 8, "stream": true, "messages": []});
+    let resp = client
+        .post(format!("{}/v1/messages", mock.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let events = anthropic_events(&resp.text().await.unwrap());
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter(|(n, _)| n == "content_block_delta")
+        .map(|(_, d)| d["delta"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas.len(), 50);
+    assert_eq!(deltas.concat(), text);
+    assert_eq!(events.last().unwrap().0, "message_stop");
+    // The truncate fault still cuts a scripted stream after two events.
+    let resp = client
+        .post(format!("{}/v1/messages", mock.url()))
+        .header("x-mock-fault", "truncate")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anthropic_events(&resp.text().await.unwrap()).len(), 2);
+}
+
 #[tokio::test]
 async fn scripted_completions_and_azure_path() {
     let t = Ctx::new().await;

@@ -268,3 +268,23 @@ async fn structured_output_reaches_anthropic_as_a_forced_tool() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn fields_a_translation_leaves_behind_are_named_in_a_header() {
+    let h = anthropic().await;
+    let mut body = chat(false);
+    body["logprobs"] = json!(true);
+    body["service_tier"] = json!("flex");
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["x-llmux-dropped-params"],
+        "logprobs,service_tier"
+    );
+    let resp = h
+        .post("/v1/chat/completions", &chat(false))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("x-llmux-dropped-params").is_none());
+}
