@@ -10,6 +10,7 @@
 //! - `StreamEncoder`: canonical events → the client's SSE bytes.
 
 pub mod anthropic;
+mod data_url;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;

@@ -312,23 +312,7 @@ fn user_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
             media_type,
             detail,
         } => {
-            let url = match source {
-                MediaSource::Base64 { data } => wire::data_url(data, media_type.as_deref()),
-                MediaSource::Url { url }
-                    if url.starts_with("https://")
-                        || url.starts_with("http://")
-                        || url.starts_with("data:") =>
-                {
-                    url.clone()
-                }
-                MediaSource::Url { url } => {
-                    let scheme = url.split(':').next().unwrap_or_default();
-                    return Err(Loss::new(
-                        field,
-                        format!("OpenAI fetches images only from http(s) URLs, not `{scheme}:`; send the image inline as base64"),
-                    ));
-                }
-            };
+            let url = crate::dialects::data_url::image_url(source, media_type.as_deref(), field)?;
             let mut image_url = Map::new();
             image_url.insert("url".into(), url.into());
             wire::put(&mut image_url, "detail", detail.clone());

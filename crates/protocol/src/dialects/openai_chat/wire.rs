@@ -46,36 +46,7 @@ pub(super) fn finish_reason(stop: &StopReason) -> &str {
     }
 }
 
-/// Splits a `data:<type>;base64,<data>` URL; any other URL stays a URL.
-pub(super) fn media_from_url(url: &str) -> (MediaSource, Option<String>) {
-    if let Some(rest) = url.strip_prefix("data:") {
-        if let Some((head, data)) = rest.split_once(',') {
-            if let Some(media_type) = head.strip_suffix(";base64") {
-                let media_type = (!media_type.is_empty()).then(|| media_type.to_owned());
-                return (
-                    MediaSource::Base64 {
-                        data: data.to_owned(),
-                    },
-                    media_type,
-                );
-            }
-        }
-    }
-    (
-        MediaSource::Url {
-            url: url.to_owned(),
-        },
-        None,
-    )
-}
-
-/// A `data:` URL for base64 data (`application/octet-stream` when the type is unknown).
-pub(super) fn data_url(data: &str, media_type: Option<&str>) -> String {
-    format!(
-        "data:{};base64,{data}",
-        media_type.unwrap_or("application/octet-stream")
-    )
-}
+pub(super) use crate::dialects::data_url::{data_url, media_from_url};
 
 /// One entry of a `content` parts array.
 #[derive(Debug, Deserialize)]

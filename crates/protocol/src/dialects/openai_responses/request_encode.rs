@@ -142,10 +142,7 @@ fn input_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
             media_type,
             detail,
         } => {
-            let url = match source {
-                MediaSource::Base64 { data } => wire::data_url(data, media_type.as_deref()),
-                MediaSource::Url { url } => url.clone(),
-            };
+            let url = crate::dialects::data_url::image_url(source, media_type.as_deref(), field)?;
             Ok(json!({
                 "type": "input_image",
                 "image_url": url,

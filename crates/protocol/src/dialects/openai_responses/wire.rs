@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical::{ContentBlock, MediaSource, StopReason};
+use crate::canonical::{ContentBlock, StopReason};
 use crate::Usage;
 
 /// `usage` of a response (`input_tokens` already includes cache reads and writes,
@@ -306,34 +306,7 @@ pub(super) fn is_openai_encrypted(data: &str) -> bool {
     data.starts_with("gAAAAA")
 }
 
-/// Splits a `data:<type>;base64,<data>` URL; any other URL stays a URL.
-pub(super) fn media_from_url(url: &str) -> (MediaSource, Option<String>) {
-    if let Some((head, data)) = url.strip_prefix("data:").and_then(|r| r.split_once(',')) {
-        if let Some(media_type) = head.strip_suffix(";base64") {
-            let media_type = (!media_type.is_empty()).then(|| media_type.to_owned());
-            return (
-                MediaSource::Base64 {
-                    data: data.to_owned(),
-                },
-                media_type,
-            );
-        }
-    }
-    (
-        MediaSource::Url {
-            url: url.to_owned(),
-        },
-        None,
-    )
-}
-
-/// A `data:` URL for base64 data (`application/octet-stream` when the type is unknown).
-pub(super) fn data_url(data: &str, media_type: Option<&str>) -> String {
-    format!(
-        "data:{};base64,{data}",
-        media_type.unwrap_or("application/octet-stream")
-    )
-}
+pub(super) use crate::dialects::data_url::{data_url, media_from_url};
 
 /// An empty JSON array (`annotations`, `logprobs`).
 #[derive(Debug, Clone, Copy)]
