@@ -104,7 +104,8 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, DecodeError> {
 
 /// Encodes a canonical answer as a Gemini `GenerateContentResponse`.
 ///
-/// Blocks Gemini cannot show (redacted thinking, tool results) are left out of the answer.
+/// Blocks Gemini cannot show (redacted thinking, tool results) are left out of the answer; a
+/// tool call whose arguments are not a JSON object gets `{}`.
 pub fn encode_response(response: &ChatResponse) -> Vec<u8> {
     let kept: Vec<ContentBlock> = response
         .content
@@ -116,6 +117,19 @@ pub fn encode_response(response: &ChatResponse) -> Vec<u8> {
             )
         })
         .cloned()
+        .map(|b| match b {
+            // Gemini arguments are objects; a model's broken argument JSON (which OpenAI
+            // passes on as a string) becomes `{}` here, as in the stream encoder, rather
+            // than costing the whole answer.
+            ContentBlock::ToolUse { id, name, input } if !input.is_object() => {
+                ContentBlock::ToolUse {
+                    id,
+                    name,
+                    input: Value::Object(serde_json::Map::new()),
+                }
+            }
+            other => other,
+        })
         .collect();
     let parts = blocks_to_parts(&kept, "content", &|_| None).unwrap_or_default();
     let mut candidate = json!({

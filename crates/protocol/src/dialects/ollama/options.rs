@@ -20,10 +20,16 @@ fn number(options: &Map<String, Value>, key: &str) -> Result<Option<f64>, Decode
 }
 
 fn integer(options: &Map<String, Value>, key: &str) -> Result<Option<i64>, DecodeError> {
-    match number(options, key)? {
-        Some(n) if n.fract() == 0.0 && n.abs() < 9.0e18 => Ok(Some(n as i64)),
-        Some(_) => Err(err(&format!("options.{key}"), "expected an integer")),
-        None => Ok(None),
+    let bad = || err(&format!("options.{key}"), "expected an integer");
+    match options.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        // Exact integers as they are (seeds use all 64 bits); `1.0` style floats accepted.
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Some(i)),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => Ok(Some(f as i64)),
+            _ => Err(bad()),
+        },
+        Some(_) => Err(bad()),
     }
 }
 

@@ -257,8 +257,20 @@ impl StreamDecoder {
                         .iter()
                         .any(|i| matches!(i, OutputItem::FunctionCall { .. }))
                 });
-                let stop_reason =
-                    resp.stop_reason(self.has_calls || output_calls, self.has_refusal);
+                // A refusal may only show in the final output (streamed as text first).
+                let output_refusal = resp.output.as_ref().is_some_and(|items| {
+                    items.iter().any(|i| match i {
+                        OutputItem::Message { content } => content
+                            .iter()
+                            .flatten()
+                            .any(|p| matches!(p, OutputPart::Refusal { .. })),
+                        _ => false,
+                    })
+                });
+                let stop_reason = resp.stop_reason(
+                    self.has_calls || output_calls,
+                    self.has_refusal || output_refusal,
+                );
                 out.push(StreamEvent::MessageDelta {
                     stop_reason,
                     usage: resp.usage.map(Usage::from),

@@ -42,7 +42,9 @@ struct Block {
 
 impl Block {
     /// The item as announced (`in_progress`, empty) or finished (`completed`, whole).
-    fn item(&self, done: bool) -> ItemOut<'_> {
+    /// The item as sent; `refusal`: the answer turned out to be a refusal (known only when
+    /// the stream completes), so its text goes out as `refusal` parts.
+    fn item(&self, done: bool, refusal: bool) -> ItemOut<'_> {
         let status = if done { "completed" } else { "in_progress" };
         let id = self.item_id.as_str();
         match &self.kind {
@@ -50,7 +52,9 @@ impl Block {
                 id,
                 status,
                 role: "assistant",
-                content: if done {
+                content: if done && refusal {
+                    vec![PartOut::Refusal { refusal: text }]
+                } else if done {
                     vec![PartOut::text(text)]
                 } else {
                     Vec::new()
@@ -350,7 +354,7 @@ impl StreamEncoder {
             open: true,
         });
         let b = &self.blocks[output_index];
-        let item = b.item(false);
+        let item = b.item(false, false);
         emit(
             &mut self.seq,
             "response.output_item.added",
@@ -518,7 +522,7 @@ impl StreamEncoder {
             }
             Kind::Thinking { .. } | Kind::Redacted { .. } => {}
         }
-        let item = b.item(true);
+        let item = b.item(true, false);
         emit(
             &mut self.seq,
             "response.output_item.done",
@@ -535,7 +539,8 @@ impl StreamEncoder {
             }
         }
         self.finished = true;
-        let output: Vec<ItemOut<'_>> = self.blocks.iter().map(|b| b.item(true)).collect();
+        let refusal = self.stop_reason == Some(StopReason::Refusal);
+        let output: Vec<ItemOut<'_>> = self.blocks.iter().map(|b| b.item(true, refusal)).collect();
         let phase = Phase::Done(self.stop_reason.as_ref());
         let response =
             object::response_object(&self.meta, &self.echo, phase, &output, self.usage.as_ref());
