@@ -20,20 +20,27 @@ impl LineSplitter {
     }
 
     /// Feeds one chunk and appends every non-blank line it completes to `out`, without its
-    /// `\n` (or `\r\n`). Lines wholly inside `chunk` are zero-copy slices of it.
+    /// `\n` (or `\r\n`). Lines wholly inside `chunk` are zero-copy slices of it; a line split
+    /// across chunks is copied once, and only the new bytes are searched for its end.
     pub fn push(&mut self, chunk: Bytes, out: &mut Vec<Bytes>) {
-        let buf = if self.pending.is_empty() {
-            chunk
-        } else {
-            self.pending.extend_from_slice(&chunk);
-            self.pending.split().freeze()
-        };
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', &buf) {
-            push_line(buf.slice(start..end), out);
-            start = end + 1;
+        if self.pending.is_empty() {
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', &chunk) {
+                push_line(chunk.slice(start..end), out);
+                start = end + 1;
+            }
+            self.pending.extend_from_slice(&chunk[start..]);
+            return;
         }
-        self.pending.extend_from_slice(&buf[start..]);
+        let searched = self.pending.len();
+        self.pending.extend_from_slice(&chunk);
+        let mut from = searched;
+        while let Some(off) = memchr::memchr(b'\n', &self.pending[from..]) {
+            let mut line = self.pending.split_to(from + off + 1);
+            line.truncate(line.len() - 1);
+            push_line(line.freeze(), out);
+            from = 0;
+        }
     }
 
     /// Ends the stream: returns an unterminated last line, if it is not blank.

@@ -97,27 +97,37 @@ impl SseSplitter {
 
     /// Feeds one chunk and appends every event it completes to `out`.
     ///
-    /// Events that lie wholly inside `chunk` are zero-copy slices of it; only an event split
-    /// across chunks is copied (once).
+    /// Events that lie wholly inside `chunk` are zero-copy slices of it. An event split across
+    /// chunks is copied once into the pending buffer, and scanning resumes where it stopped, so
+    /// a long event arriving in small pieces costs time linear in its length.
     pub fn push(&mut self, chunk: Bytes, out: &mut Vec<Bytes>) {
-        let (buf, mut pos) = if self.pending.is_empty() {
-            (chunk, 0)
-        } else {
-            self.pending.extend_from_slice(&chunk);
-            (self.pending.split().freeze(), self.scanned)
-        };
-        let mut start = 0;
-        let mut state = self.state;
+        if self.pending.is_empty() {
+            let (mut start, mut state) = (0, self.state);
+            loop {
+                match state.scan(&chunk, start) {
+                    Boundary::At(end) => {
+                        out.push(chunk.slice(start..end));
+                        start = end;
+                    }
+                    Boundary::Incomplete(resume) => {
+                        self.pending.extend_from_slice(&chunk[start..]);
+                        self.scanned = resume - start;
+                        self.state = state;
+                        return;
+                    }
+                }
+            }
+        }
+        self.pending.extend_from_slice(&chunk);
+        let (mut pos, mut state) = (self.scanned, self.state);
         loop {
-            match state.scan(&buf, pos) {
+            match state.scan(&self.pending, pos) {
                 Boundary::At(end) => {
-                    out.push(buf.slice(start..end));
-                    start = end;
-                    pos = end;
+                    out.push(self.pending.split_to(end).freeze());
+                    pos = 0;
                 }
                 Boundary::Incomplete(resume) => {
-                    self.pending.extend_from_slice(&buf[start..]);
-                    self.scanned = resume - start;
+                    self.scanned = resume;
                     self.state = state;
                     return;
                 }

@@ -166,3 +166,21 @@ proptest! {
         prop_assert_eq!(joined, data);
     }
 }
+
+/// A long event fed one byte at a time comes out whole and once (the pending buffer is
+/// scanned incrementally, not re-copied per byte).
+#[test]
+fn long_event_in_single_bytes() {
+    let mut event = b"data: ".to_vec();
+    event.extend(std::iter::repeat_n(b'a', 200_000));
+    event.extend_from_slice(b"\n\ndata: b\n\n");
+    let mut s = SseSplitter::new();
+    let mut out = Vec::new();
+    for b in &event {
+        s.push(Bytes::copy_from_slice(&[*b]), &mut out);
+    }
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].len(), 200_008);
+    assert_eq!(&out[1][..], b"data: b\n\n");
+    assert_eq!(s.finish(), None);
+}

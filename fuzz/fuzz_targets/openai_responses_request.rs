@@ -1,0 +1,13 @@
+//! `dialects::openai_responses::decode_request` on a client body; a decoded request is encoded for every
+//! other dialect (a `Loss` is fine, a panic or invalid JSON is not).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use llmux_protocol::{dialects, Dialect};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = dialects::openai_responses::previous_response_id(data);
+    if let Ok(req) = dialects::openai_responses::decode_request(data) {
+        llmux_fuzz::encode_request_all(&req, Some(Dialect::OpenAiResponses));
+    }
+});
