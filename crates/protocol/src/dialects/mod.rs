@@ -15,6 +15,7 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
+mod write;
 
 use std::fmt;
 

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::common::{opt_str, put_stop_reason, req_str, stop_reason_of, WireUsage};
 use crate::canonical::{BlockDelta, BlockStart, StreamEvent};
-use crate::dialects::DecodeError;
+use crate::dialects::{write, DecodeError};
 use crate::sse::{event_data, event_name};
 
 /// Decodes Anthropic SSE events, one whole raw event at a time, into canonical events.
@@ -44,6 +44,9 @@ impl StreamDecoder {
             // Comments and data-less events carry nothing.
             return Ok(());
         };
+        if let Some(result) = self.fast_delta(&data, out) {
+            return result;
+        }
         let v: Value = serde_json::from_slice(&data)
             .map_err(|e| DecodeError::new(format!("stream event data is not valid JSON: {e}")))?;
         let ty = match v.get("type").and_then(Value::as_str) {
@@ -205,6 +208,69 @@ impl StreamDecoder {
     }
 }
 
+/// The fields of a `content_block_delta` event, borrowed from the event's bytes.
+#[derive(serde::Deserialize)]
+struct FastDelta<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    index: u64,
+    #[serde(borrow)]
+    delta: FastDeltaBody<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct FastDeltaBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow, default)]
+    text: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    partial_json: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl StreamDecoder {
+    /// The hot path: a `content_block_delta` read straight into its canonical delta, without
+    /// a `Value` tree. `None` when the event is anything else (or unusual): the general path
+    /// then decodes it, with its precise errors.
+    fn fast_delta(
+        &mut self,
+        data: &[u8],
+        out: &mut Vec<StreamEvent>,
+    ) -> Option<Result<(), DecodeError>> {
+        memchr::memmem::find(data, b"content_block_delta")?;
+        let ev: FastDelta<'_> = serde_json::from_slice(data).ok()?;
+        if ev.kind != "content_block_delta" {
+            return None;
+        }
+        let d = ev.delta;
+        let delta = match (d.kind, d.text, d.thinking, d.partial_json, d.signature) {
+            ("text_delta", Some(t), ..) => BlockDelta::Text {
+                text: t.into_owned(),
+            },
+            ("thinking_delta", _, Some(t), ..) => BlockDelta::Thinking {
+                text: t.into_owned(),
+            },
+            ("input_json_delta", _, _, Some(j), _) => BlockDelta::ToolInput {
+                partial_json: j.into_owned(),
+            },
+            ("signature_delta", _, _, _, Some(s)) => BlockDelta::Signature {
+                signature: s.into_owned(),
+            },
+            _ => return None,
+        };
+        if self.skipped.contains(&ev.index) {
+            return Some(Ok(()));
+        }
+        let index = *self.indices.get(&ev.index)?;
+        out.push(StreamEvent::BlockDelta { index, delta });
+        Some(Ok(()))
+    }
+}
+
 /// Encodes canonical stream events as Anthropic SSE (`event: <type>\ndata: <json>\n\n`).
 ///
 /// Usage missing from `MessageDelta` is filled with the last usage seen (Anthropic always
@@ -223,6 +289,27 @@ impl StreamEncoder {
 
     /// Appends the SSE bytes for `event` to `out`.
     pub fn encode(&mut self, event: &StreamEvent, out: &mut BytesMut) {
+        if let StreamEvent::BlockDelta { index, delta } = event {
+            // The hot path, written directly: the same JSON the `Value` form gives.
+            let (kind, field, text) = match delta {
+                BlockDelta::Text { text } => ("text_delta", "text", text),
+                BlockDelta::Thinking { text } => ("thinking_delta", "thinking", text),
+                BlockDelta::Signature { signature } => ("signature_delta", "signature", signature),
+                BlockDelta::ToolInput { partial_json } => {
+                    ("input_json_delta", "partial_json", partial_json)
+                }
+            };
+            out.extend_from_slice(b"event: content_block_delta\ndata: {\"delta\":{\"");
+            out.extend_from_slice(field.as_bytes());
+            out.extend_from_slice(b"\":");
+            write::json_str(out, text);
+            out.extend_from_slice(b",\"type\":\"");
+            out.extend_from_slice(kind.as_bytes());
+            out.extend_from_slice(b"\"},\"index\":");
+            write::json_u64(out, *index as u64);
+            out.extend_from_slice(b",\"type\":\"content_block_delta\"}\n\n");
+            return;
+        }
         let (name, data) = match event {
             StreamEvent::MessageStart { id, model, usage } => {
                 if let Some(u) = usage {

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::wire::{self, WireUsage};
 use crate::canonical::{BlockDelta, BlockStart, StreamEvent};
-use crate::dialects::DecodeError;
+use crate::dialects::{write, DecodeError};
 use crate::sse::event_data;
 use crate::Usage;
 
@@ -351,6 +351,16 @@ impl StreamEncoder {
                     .rev()
                     .find(|(i, _)| i == index)
                     .map(|(_, k)| *k);
+                // The hot path: one text piece per chunk, written directly.
+                match (delta, kind) {
+                    (BlockDelta::Text { text }, _) => {
+                        return self.text_chunk("content", text, out);
+                    }
+                    (BlockDelta::Thinking { text }, _) => {
+                        return self.text_chunk("reasoning_content", text, out);
+                    }
+                    _ => {}
+                }
                 let delta = match (delta, kind) {
                     (BlockDelta::Text { text }, _) => json!({"content": text}),
                     (BlockDelta::Thinking { text }, _) => json!({"reasoning_content": text}),
@@ -414,6 +424,24 @@ impl StreamEncoder {
         chunk.insert("created".into(), self.created.into());
         chunk.insert("model".into(), self.model.clone().into());
         chunk
+    }
+
+    /// `data: {chunk}` whose delta is `{"<field>": text}`, the same JSON as
+    /// [`Self::choice_chunk`] gives, written without a `Value` tree.
+    fn text_chunk(&self, field: &str, text: &str, out: &mut BytesMut) {
+        out.extend_from_slice(b"data: {\"choices\":[{\"delta\":{\"");
+        out.extend_from_slice(field.as_bytes());
+        out.extend_from_slice(b"\":");
+        write::json_str(out, text);
+        out.extend_from_slice(
+            b"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],\"created\":",
+        );
+        write::json_u64(out, self.created);
+        out.extend_from_slice(b",\"id\":");
+        write::json_str(out, &self.id);
+        out.extend_from_slice(b",\"model\":");
+        write::json_str(out, &self.model);
+        out.extend_from_slice(b",\"object\":\"chat.completion.chunk\"}\n\n");
     }
 
     fn choice_chunk(&self, delta: Value, finish_reason: Option<&str>, out: &mut BytesMut) {
