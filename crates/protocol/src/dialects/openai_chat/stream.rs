@@ -11,11 +11,12 @@ use crate::sse::event_data;
 use crate::Usage;
 
 #[derive(Debug, Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
+struct Chunk<'a> {
+    // Borrowed: every chunk repeats them, only the first one's are kept.
+    #[serde(default, borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     choices: Option<Vec<ChunkChoice>>,
     #[serde(default)]
@@ -128,7 +129,7 @@ impl StreamDecoder {
             }
             return Ok(());
         }
-        let chunk: Chunk = serde_json::from_slice(data)
+        let chunk: Chunk<'_> = serde_json::from_slice(&data)
             .map_err(|e| DecodeError::new(format!("invalid chat.completion.chunk: {e}")))?;
         if let Some(err) = chunk.error {
             let kind = err
@@ -147,8 +148,8 @@ impl StreamDecoder {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::MessageStart {
-                id: chunk.id.unwrap_or_default(),
-                model: chunk.model.unwrap_or_default(),
+                id: chunk.id.unwrap_or_default().into_owned(),
+                model: chunk.model.unwrap_or_default().into_owned(),
                 usage: None,
             });
         }
