@@ -129,7 +129,7 @@ impl StreamDecoder {
             }
             return Ok(());
         }
-        let chunk: Chunk<'_> = serde_json::from_slice(&data)
+        let chunk: Chunk<'_> = serde_json::from_slice(data)
             .map_err(|e| DecodeError::new(format!("invalid chat.completion.chunk: {e}")))?;
         if let Some(err) = chunk.error {
             let kind = err
