@@ -4,6 +4,8 @@
 Runs the mock upstream, nginx and llmux on 127.0.0.1, measures three targets (direct =
 client -> mock, nginx -> mock, llmux -> mock) interleaved in rotated order, and writes a
 Markdown report (bench/results/latest.md) plus the raw figures (bench/results/latest.json).
+The translated-stream scenarios (f, g) instead compare two llmux routes in the same run:
+same-protocol passthrough against a stream translated between OpenAI and Anthropic.
 Every process it starts is tracked by PID and stopped on exit. Stdlib only.
 """
 import argparse
@@ -29,6 +31,14 @@ LUA = os.path.join(BENCH, "request.lua")
 HOLD = os.path.join(BENCH, "hold_streams.py")
 CLK = os.sysconf("SC_CLK_TCK")
 TARGETS = ("direct", "nginx", "llmux")
+# Targets of the translated-stream scenarios (f, g): two routes through the same llmux.
+XLATE_TARGETS = ("passthrough", "translated")
+XLATE_TARGET_RATIO = 0.7  # translated streams/s >= 0.7x passthrough streams/s
+# Models of the translated-stream scenarios: one provider of each type, both the mock.
+OPENAI_MODEL = "mock-model"  # provider `mock`, type openai-compatible
+ANTHROPIC_MODEL = "mock-claude"  # provider `anth`, type anthropic
+CHAT_PATH = "/v1/chat/completions"
+MESSAGES_PATH = "/v1/messages"
 IDEAL_D = 2560.0  # 512 connections / 0.2 s
 # 50 words, so that the mock splits the answer into 50 content chunks.
 TEXT_50 = " ".join(
@@ -206,10 +216,76 @@ http {{
 """
 
 
-class Stack:
-    """mock (core 0) + nginx + llmux (core `proxy_cpu`), fresh for each scenario."""
+def request_body(client, model, stream):
+    """The request a client of protocol `client` ("openai" or "anthropic") sends."""
+    msgs = '"messages":[{"role":"user","content":"Say hello."}]'
+    if client == "anthropic":
+        return (f'{{"model":"{model}","max_tokens":256,{msgs}'
+                + (',"stream":true}' if stream else "}")).encode()
+    return f'{{"model":"{model}",{msgs}'.encode() + (b',"stream":true}' if stream else b"}")
 
-    def __init__(self, tmp, name, mock_args, proxy_cpu):
+
+def client_headers(client):
+    h = {"Content-Type": "application/json"}
+    if client == "anthropic":
+        h["anthropic-version"] = "2023-06-01"
+    return h
+
+
+def check_openai_stream(what, data, expect_text):
+    """A well-formed chat.completion.chunk stream carrying `expect_text`; its event count."""
+    events = [e for e in data.split(b"\n\n") if e.strip()]
+    if not events or events[-1].strip() != b"data: [DONE]":
+        raise RuntimeError(f"{what}: OpenAI stream without a final data: [DONE]")
+    text, finish = [], None
+    for ev in events[:-1]:
+        if not ev.startswith(b"data: "):
+            raise RuntimeError(f"{what}: not an OpenAI SSE event: {ev[:200]!r}")
+        chunk = json.loads(ev[len(b"data: "):])
+        if "error" in chunk or chunk.get("object") != "chat.completion.chunk":
+            raise RuntimeError(f"{what}: unexpected chunk {ev[:300]!r}")
+        for choice in chunk.get("choices") or []:
+            text.append((choice.get("delta") or {}).get("content") or "")
+            finish = choice.get("finish_reason") or finish
+    if "".join(text) != expect_text or finish != "stop":
+        raise RuntimeError(f"{what}: text {''.join(text)!r}, finish_reason {finish!r}")
+    return len(events)
+
+
+def check_anthropic_stream(what, data, expect_text):
+    """A well-formed Anthropic Messages stream carrying `expect_text`; its event count."""
+    events = [e for e in data.split(b"\n\n") if e.strip()]
+    names, text, stop = [], [], None
+    for ev in events:
+        lines = ev.split(b"\n")
+        if len(lines) != 2 or not lines[0].startswith(b"event: ") or not lines[1].startswith(b"data: "):
+            raise RuntimeError(f"{what}: not an Anthropic SSE event: {ev[:200]!r}")
+        name = lines[0][len(b"event: "):].decode()
+        v = json.loads(lines[1][len(b"data: "):])
+        if v.get("type") != name:
+            raise RuntimeError(f"{what}: event {name} with data of type {v.get('type')!r}")
+        names.append(name)
+        if name == "content_block_delta" and v["delta"]["type"] == "text_delta":
+            text.append(v["delta"]["text"])
+        if name == "message_delta":
+            stop = v["delta"].get("stop_reason")
+    body = [n for n in names if n != "ping"]
+    if (not body or body[0] != "message_start" or body[-1] != "message_stop"
+            or "error" in names or body.count("content_block_start") != body.count("content_block_stop")):
+        raise RuntimeError(f"{what}: bad event sequence {names}")
+    if "".join(text) != expect_text or stop != "end_turn":
+        raise RuntimeError(f"{what}: text {''.join(text)!r}, stop_reason {stop!r}")
+    return len(events)
+
+
+class Stack:
+    """mock (core 0) + nginx + llmux (core `proxy_cpu`), fresh for each scenario.
+
+    `nginx=False` leaves nginx out (the translated-stream scenarios compare llmux routes);
+    `anthropic=True` gives llmux a second provider `anth` of type anthropic on the same mock.
+    """
+
+    def __init__(self, tmp, name, mock_args, proxy_cpu, nginx=True, anthropic=False):
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
         self.logs = []
@@ -230,23 +306,29 @@ class Stack:
         self.mock_port = int(open(port_file).read().strip())
         wait_port(self.mock_port, self.mock, "llmux-mock")
 
-        self.nginx_port = free_port()
-        prefix = os.path.join(self.dir, "nginx")
-        os.makedirs(prefix)
-        conf = os.path.join(prefix, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(prefix=prefix, nofile=nofile, conns=min(16384, nofile // 2),
-                                      mock_port=self.mock_port, port=self.nginx_port))
-        self.nginx = spawn(
-            ["taskset", "-c", str(proxy_cpu), "nginx", "-p", prefix, "-c", conf,
-             "-e", os.path.join(prefix, "error.log")],
-            stdout=self._log("nginx"), stderr=subprocess.STDOUT)
-        wait_port(self.nginx_port, self.nginx, "nginx")
+        self.nginx = None
+        if nginx:
+            self.nginx_port = free_port()
+            prefix = os.path.join(self.dir, "nginx")
+            os.makedirs(prefix)
+            conf = os.path.join(prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF.format(prefix=prefix, nofile=nofile, conns=min(16384, nofile // 2),
+                                          mock_port=self.mock_port, port=self.nginx_port))
+            self.nginx = spawn(
+                ["taskset", "-c", str(proxy_cpu), "nginx", "-p", prefix, "-c", conf,
+                 "-e", os.path.join(prefix, "error.log")],
+                stdout=self._log("nginx"), stderr=subprocess.STDOUT)
+            wait_port(self.nginx_port, self.nginx, "nginx")
 
         self.llmux_port, admin = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMUX_", "LLM_PROXY_"))}
         env["LLMUX_ENDPOINT_MOCK_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
         env["LLMUX_ENDPOINT_MOCK_MODELS"] = "mock-model"
+        if anthropic:
+            env["LLMUX_ENDPOINT_ANTH_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
+            env["LLMUX_ENDPOINT_ANTH_PROVIDER"] = "anthropic"
+            env["LLMUX_ENDPOINT_ANTH_MODELS"] = ANTHROPIC_MODEL
         self.llmux = spawn(
             ["taskset", "-c", str(proxy_cpu), os.path.join(RELEASE, "llmux"), "serve",
              "--listen", f"127.0.0.1:{self.llmux_port}", "--admin-listen", f"127.0.0.1:{admin}",
@@ -265,8 +347,27 @@ class Stack:
                 pass
             time.sleep(0.1)
 
-        self.ports = {"direct": self.mock_port, "nginx": self.nginx_port, "llmux": self.llmux_port}
-        self.pids = {"direct": self.mock.pid, "nginx": self.nginx.pid, "llmux": self.llmux.pid}
+        # Processes whose CPU is read around every run; "mock" is what `direct` measures.
+        self.procs = {"mock": self.mock.pid, "llmux": self.llmux.pid}
+        if self.nginx:
+            self.procs["nginx"] = self.nginx.pid
+        # Target -> where wrk sends what. The default targets send wrk's built-in request.
+        self.targets = {"direct": {"proc": "mock", "port": self.mock_port},
+                        "llmux": {"proc": "llmux", "port": self.llmux_port}}
+        if self.nginx:
+            self.targets["nginx"] = {"proc": "nginx", "port": self.nginx_port}
+        for spec in self.targets.values():
+            spec.update(client="openai", model="mock-model", path=CHAT_PATH, custom=False)
+        self.ports = {t: s["port"] for t, s in self.targets.items()}
+        self.pids = {t: self.procs[s["proc"]] for t, s in self.targets.items()}
+
+    def add_route(self, target, client, model):
+        """A target that reaches llmux as a client of protocol `client` asking for `model`."""
+        self.targets[target] = {"proc": "llmux", "port": self.llmux_port, "client": client,
+                                "model": model, "custom": True,
+                                "path": MESSAGES_PATH if client == "anthropic" else CHAT_PATH}
+        self.ports[target] = self.llmux_port
+        self.pids[target] = self.llmux.pid
 
     def _log(self, name):
         f = open(os.path.join(self.dir, name + ".log"), "w")
@@ -274,18 +375,26 @@ class Stack:
         return f
 
     def url(self, target):
-        return f"http://127.0.0.1:{self.ports[target]}/v1/chat/completions"
+        spec = self.targets[target]
+        return f"http://127.0.0.1:{spec['port']}{spec['path']}"
 
-    def check(self, target, stream):
-        """One request through `target`: status and, for streams, the number of SSE events."""
-        body = b'{"model":"mock-model","messages":[{"role":"user","content":"Say hello."}]'
-        body += b',"stream":true}' if stream else b"}"
+    def check(self, target, stream, expect_text=None):
+        """One request through `target`: status and, for streams, the number of SSE events.
+        With `expect_text`, the stream must be a well-formed stream of the target's client
+        protocol that carries exactly that text."""
+        spec = self.targets[target]
+        body = request_body(spec["client"], spec["model"], stream)
         req = urllib.request.Request(self.url(target), data=body,
-                                     headers={"Content-Type": "application/json"})
+                                     headers=client_headers(spec["client"]))
         with urllib.request.urlopen(req, timeout=10) as r:
             data = r.read()
             if r.status != 200:
                 raise RuntimeError(f"{target}: HTTP {r.status}")
+        if stream and expect_text is not None:
+            what = f"{target} ({spec['client']} client, model {spec['model']})"
+            if spec["client"] == "anthropic":
+                return check_anthropic_stream(what, data, expect_text)
+            return check_openai_stream(what, data, expect_text)
         if stream:
             events = data.count(b"data: ")
             if b"data: [DONE]" not in data:
@@ -296,7 +405,8 @@ class Stack:
 
     def stop(self):
         for p in (self.llmux, self.nginx, self.mock):
-            stop(p)
+            if p is not None:
+                stop(p)
         for f in self.logs:
             f.close()
 
@@ -305,29 +415,34 @@ class Stack:
 
 
 def run_wrk(stack, target, conns, secs, stream):
-    env = dict(os.environ, BENCH_STREAM="1" if stream else "0")
+    spec = stack.targets[target]
+    env = {k: v for k, v in os.environ.items() if k not in ("BENCH_BODY", "BENCH_HEADERS")}
+    env["BENCH_STREAM"] = "1" if stream else "0"
+    if spec["custom"]:
+        env["BENCH_BODY"] = request_body(spec["client"], spec["model"], stream).decode()
+        env["BENCH_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in client_headers(spec["client"]).items())
     cmd = ["taskset", "-c", "0", "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--timeout", "10s",
            "-s", LUA, stack.url(target)]
-    pids = {t: stack.pids[t] for t in TARGETS}
-    w0 = write_calls(pids[target])
+    pids = stack.procs  # each process once, even when two targets share it
+    proxy = spec["proc"]  # for direct, the "proxy" CPU is the mock's own
+    w0 = write_calls(pids[proxy])
     st0, cpu0, own0, t0 = proc_stat(), {t: cpu_ticks(p) for t, p in pids.items()}, own_ticks(), time.monotonic()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60)
     t1, st1, own1 = time.monotonic(), proc_stat(), own_ticks()
     cpu1 = {t: cpu_ticks(p) for t, p in pids.items()}
-    w1 = write_calls(pids[target])
+    w1 = write_calls(pids[proxy])
     lines = [l for l in res.stdout.splitlines() if l.startswith("{")]
     if res.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({res.returncode}): {res.stdout[-500:]} {res.stderr[-500:]}")
     w = json.loads(lines[-1])
     elapsed = t1 - t0
     ok = w["requests"] - w["err_status"]
-    d_cpu = {t: cpu1[t] - cpu0[t] for t in TARGETS}
+    d_cpu = {t: cpu1[t] - cpu0[t] for t in pids}
     wrk_ticks = own1[1] - own0[1]
     self_ticks = own1[0] - own0[0]
     ours = sum(d_cpu.values()) + wrk_ticks + self_ticks
     other_ticks = max(0.0, (st1["busy"] - st0["busy"]) - ours)
     tick_us = 1e6 / CLK
-    proxy = target  # for direct, the "proxy" CPU is the mock's own
     r = {
         "target": target,
         "requests": w["requests"],
@@ -338,10 +453,11 @@ def run_wrk(stack, target, conns, secs, stream):
         "errors": w["err_status"] + w["err_connect"] + w["err_read"] + w["err_write"] + w["err_timeout"],
         "err_detail": {k: w[k] for k in w if k.startswith("err_")},
         "cpu_us_per_req": d_cpu[proxy] * tick_us / ok if ok else None,
-        "mock_cpu_us_per_req": d_cpu["direct"] * tick_us / ok if ok else None,
+        "mock_cpu_us_per_req": d_cpu["mock"] * tick_us / ok if ok else None,
         "writes_per_req": (w1 - w0) / ok if ok else None,
-        "proxy_core_pct": 100 * d_cpu[proxy] / CLK / elapsed if target != "direct" else None,
-        "core0_pct": 100 * (d_cpu["direct"] + wrk_ticks) / CLK / elapsed,
+        "bytes_per_req": w["bytes"] / w["requests"] if w["requests"] else None,
+        "proxy_core_pct": 100 * d_cpu[proxy] / CLK / elapsed if proxy != "mock" else None,
+        "core0_pct": 100 * (d_cpu["mock"] + wrk_ticks) / CLK / elapsed,
         "other_pct": 100 * other_ticks / CLK / elapsed,
         "steal_pct": 100 * (st1["steal"] - st0["steal"]) / max(1, st1["total"] - st0["total"]),
     }
@@ -384,15 +500,20 @@ def measured_run(stack, target, sc, opt):
 
 def wrk_scenario(tmp, sc, opt):
     log(f"scenario {sc['id']}: {sc['title']}")
-    stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"])
-    out = {"id": sc["id"], "runs": [], "events": {}, "peak_rss_kib": {}}
+    routes = sc.get("routes")  # translated-stream scenarios: target -> model, one client protocol
+    targets = tuple(routes) if routes else TARGETS
+    stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"], nginx=not routes,
+                  anthropic=bool(routes))
+    for t, model in (routes or {}).items():
+        stack.add_route(t, sc["client"], model)
+    out = {"id": sc["id"], "runs": [], "events": {}, "peak_rss_kib": {}, "targets": list(targets)}
     try:
-        for t in TARGETS:
-            out["events"][t] = stack.check(t, sc["stream"])
-        for t in TARGETS:  # warm-up, not recorded
+        for t in targets:
+            out["events"][t] = stack.check(t, sc["stream"], sc.get("expect_text"))
+        for t in targets:  # warm-up, not recorded
             run_wrk(stack, t, sc["conns"], opt.warmup, sc["stream"])
         for rnd in range(opt.rounds):
-            for t in rotated(TARGETS, rnd):
+            for t in rotated(targets, rnd):
                 time.sleep(0.5)
                 r = measured_run(stack, t, sc, opt)
                 r["round"] = rnd + 1
@@ -401,7 +522,10 @@ def wrk_scenario(tmp, sc, opt):
                     f"p99 {r['p99_ms']:.3f} ms  cpu/req {fmt(r['cpu_us_per_req'], 1)} us  "
                     f"err {r['errors']}  other {r['other_pct']:.0f}%  steal {r['steal_pct']:.1f}%"
                     + ("  NOISY" if r["noisy"] else ""))
-        for t in TARGETS:
+        if sc.get("expect_text") is not None:  # still well-formed after the load
+            for t in targets:
+                stack.check(t, sc["stream"], sc["expect_text"])
+        for t in targets:
             out["peak_rss_kib"][t] = mem_kib(stack.pids[t], "VmHWM")
     finally:
         stack.stop()
@@ -491,8 +615,8 @@ def runs_of(sc, target):
     return [r for r in sc["runs"] if r["target"] == target]
 
 
-def medians(sc, key):
-    return {t: med([r[key] for r in runs_of(sc, t)]) for t in TARGETS}
+def medians(sc, key, targets=TARGETS):
+    return {t: med([r[key] for r in runs_of(sc, t)]) for t in targets}
 
 
 def added(sc, key):
@@ -516,6 +640,57 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g")
+XLATE = {  # id -> (title, passthrough route, translated route)
+    "f": ("OpenAI client → Anthropic provider", "OpenAI client → OpenAI provider",
+          "OpenAI client → Anthropic provider"),
+    "g": ("Anthropic client → OpenAI provider", "Anthropic client → Anthropic provider",
+          "Anthropic client → OpenAI provider"),
+}
+
+
+def render_translated(scen, a):
+    """The table of the translated-stream scenarios (f, g): llmux against itself."""
+    present = [k for k in XLATE if scen.get(k)]
+    if not present:
+        return
+    a("### Translated streams: c=64, streams of 50 chunks, llmux translated vs llmux passthrough")
+    a("")
+    a("| scenario | figure | passthrough | translated | translated vs passthrough / target | verdict |")
+    a("|---|---|---|---|---|---|")
+    for k in present:
+        sc, (title, p_route, t_route) = scen[k], XLATE[k]
+        tg = XLATE_TARGETS
+        rps, cpu = medians(sc, "rps", tg), medians(sc, "cpu_us_per_req", tg)
+        mock, size = medians(sc, "mock_cpu_us_per_req", tg), medians(sc, "bytes_per_req", tg)
+        errs = {t: sum(r["errors"] for r in runs_of(sc, t)) for t in tg}
+        rr, cr = ratio(rps["translated"], rps["passthrough"]), ratio(cpu["translated"], cpu["passthrough"])
+        per_round = []
+        for r in runs_of(sc, "translated"):
+            p = [x for x in runs_of(sc, "passthrough") if x["round"] == r["round"]]
+            if p and p[0]["rps"]:
+                per_round.append(r["rps"] / p[0]["rps"])
+        rounds = ", ".join(f"{x:.2f}" for x in per_round)
+        label = f"{k}. {title}"
+        a(f"| {label} | streams/s | {fmt(rps['passthrough'])} | {fmt(rps['translated'])} | "
+          f"{fmt(rr, 2)}× passthrough (per round: {rounds}); target ≥ {XLATE_TARGET_RATIO}× "
+          f"| {verdict(rr is not None and rr >= XLATE_TARGET_RATIO)} |")
+        a(f"| {k}. | llmux CPU µs per stream | {fmt(cpu['passthrough'], 1)} | {fmt(cpu['translated'], 1)} "
+          f"| {fmt(cr, 2)}× passthrough | info |")
+        a(f"| {k}. | errors (non-2xx + socket), all rounds | {errs['passthrough']} | {errs['translated']} "
+          f"| target 0 | {verdict(errs['translated'] == 0 and errs['passthrough'] == 0)} |")
+        a(f"| {k}. | mock CPU µs per stream; bytes per stream to the client | {fmt(mock['passthrough'], 1)}; "
+          f"{fmt(size['passthrough'])} | {fmt(mock['translated'], 1)}; {fmt(size['translated'])} | info | |")
+        a(f"| {k}. | SSE events per stream seen by the client (checked well-formed, full text, "
+          f"before and after the runs) | {sc['events']['passthrough']} | {sc['events']['translated']} | info | |")
+    a("")
+    a("Routes: " + "; ".join(f"**{k}** passthrough = {XLATE[k][1]}, translated = {XLATE[k][2]}"
+                             for k in present)
+      + ". Both targets are the same llmux process (core 1) and the same mock (core 0), measured "
+      "interleaved in the same run. CPU is llmux's utime + stime per successful stream.")
+    a("")
+
+
 def render(meta, scen):
     L = []
     a = L.append
@@ -533,8 +708,9 @@ def render(meta, scen):
       "`proxy_buffering off`, `access_log off`) on core 1. Scenario a: everything on core 0.")
     a("")
     A, AS, B, C, D, E = (scen.get(k) for k in ("a", "a-split", "b", "c", "d", "e"))
-    a("| scenario | figure | direct | nginx | llmux | llmux vs nginx / target | verdict |")
-    a("|---|---|---|---|---|---|---|")
+    if any((A, AS, B, C, D, E)):
+        a("| scenario | figure | direct | nginx | llmux | llmux vs nginx / target | verdict |")
+        a("|---|---|---|---|---|---|---|")
     if A:
         for key, lim, name in (("p50_ms", 0.15, "p50"), ("p99_ms", 0.5, "p99")):
             m, ad = medians(A, key), added(A, key)
@@ -585,18 +761,20 @@ def render(meta, scen):
         a(f"| e. | peak RSS (VmHWM), MiB; streams open | — | {fmt(hwm['nginx'] / 1024, 1)}; {opened['nginx']:,} "
           f"| {fmt(hwm['llmux'] / 1024, 1)}; {opened['llmux']:,} | {fmt(hwm['llmux'] / 1024 / 64, 2)}× the target; "
           f"target ≤ 64 MiB, all open | {verdict(ok)} |")
-    a("")
-    a("Notes: CPU is utime + stime of the proxy's process tree from `/proc/PID/stat` (10 ms ticks) "
-      "divided by successful requests; for `direct` the mock's own CPU is shown. llmux asks the "
-      "upstream for `stream_options.include_usage` and strips the usage chunk, so through llmux the "
-      "mock sends one more SSE event per stream than through nginx or direct — part of llmux's real cost. "
-      "`added` latency is target minus direct within the same round, median over rounds.")
-    if B or C:
-        ev = (C or B)["events"]
-        if C:
-            a(f"SSE events per stream seen by the client in c: direct {ev['direct']}, nginx {ev['nginx']}, "
-              f"llmux {ev['llmux']}.")
-    a("")
+    if any((A, AS, B, C, D, E)):
+        a("")
+        a("Notes: CPU is utime + stime of the proxy's process tree from `/proc/PID/stat` (10 ms ticks) "
+          "divided by successful requests; for `direct` the mock's own CPU is shown. llmux asks the "
+          "upstream for `stream_options.include_usage` and strips the usage chunk, so through llmux the "
+          "mock sends one more SSE event per stream than through nginx or direct — part of llmux's real cost. "
+          "`added` latency is target minus direct within the same round, median over rounds.")
+        if B or C:
+            ev = (C or B)["events"]
+            if C:
+                a(f"SSE events per stream seen by the client in c: direct {ev['direct']}, nginx {ev['nginx']}, "
+                  f"llmux {ev['llmux']}.")
+        a("")
+    render_translated(scen, a)
     a("## Runs")
     a("")
     a("writes/req = `write`/`writev` calls (`syscw` in `/proc/PID/io`; `send`/`sendto` are not counted) of the "
@@ -607,7 +785,7 @@ def render(meta, scen):
     a("| scenario | round | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | writes/req | proxy core % | core 0 % | errors | other % | steal % | |")
     a("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     noisy = 0
-    for key in ("a", "a-split", "b", "c", "d"):
+    for key in WRK_KEYS:
         sc = scen.get(key)
         if not sc:
             continue
@@ -625,7 +803,7 @@ def render(meta, scen):
               f"open {r['rss_kib'] / 1024:.1f}, peak {r['hwm_kib'] / 1024:.1f}, after close "
               f"{r['after_rss_kib'] / 1024:.1f} |")
     a("")
-    retried = sum(1 for k in ("a", "a-split", "b", "c", "d") if scen.get(k) for r in scen[k]["runs"]
+    retried = sum(1 for k in WRK_KEYS if scen.get(k) for r in scen[k]["runs"]
                   if r.get("attempts", 1) > 1)
     a(f"{noisy} noisy run(s) kept; {retried} run(s) repeated because the first attempt was noisy "
       f"(up to {meta['retries']} repeats each)."
@@ -678,7 +856,7 @@ def metadata(opt):
 def main():
     p = argparse.ArgumentParser(description="llmux benchmark driver (use bench/run.sh)")
     p.add_argument("--quick", action="store_true", help="1 round, 3 s runs (smoke test)")
-    p.add_argument("--only", default="a,a-split,b,c,d,e", help="comma-separated scenarios")
+    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g", help="comma-separated scenarios")
     p.add_argument("--out", default=os.path.join(BENCH, "results"))
     opt = p.parse_args()
     if opt.quick:
@@ -707,16 +885,34 @@ def main():
          "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1},
         {"id": "d", "title": "512 connections, 200 ms upstream delay", "conns": 512, "stream": False,
          "secs": opt.secs, "mock_args": ["--delay-ms", "200"], "proxy_cpu": 1},
+        # Translated streams: the mock's --text also scripts its Anthropic /v1/messages streams
+        # (50 text deltas), so both providers answer the same 50-chunk text.
+        {"id": "f", "title": "c=64 streams of 50 chunks, OpenAI client: "
+         "Anthropic provider (translated) vs OpenAI provider (passthrough)",
+         "conns": 64, "stream": True, "secs": opt.secs,
+         "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1, "client": "openai",
+         "routes": {"passthrough": OPENAI_MODEL, "translated": ANTHROPIC_MODEL}, "expect_text": TEXT_50},
+        {"id": "g", "title": "c=64 streams of 50 chunks, Anthropic client: "
+         "OpenAI provider (translated) vs Anthropic provider (passthrough)",
+         "conns": 64, "stream": True, "secs": opt.secs,
+         "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1, "client": "anthropic",
+         "routes": {"passthrough": ANTHROPIC_MODEL, "translated": OPENAI_MODEL}, "expect_text": TEXT_50},
     ]
+    unknown = only - {sc["id"] for sc in scenarios} - {"e"}
+    if unknown:
+        p.error(f"unknown scenario(s) in --only: {','.join(sorted(unknown))}")
     results = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="llmux-bench-") as tmp:
         try:
             for sc in scenarios:
-                if sc["id"] in only:
+                if sc["id"] in only and sc["id"] not in ("f", "g"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
             if "e" in only:
                 results["e"] = idle_streams_scenario(tmp, opt)
+            for sc in scenarios:  # after e, so that the existing scenarios keep their order
+                if sc["id"] in only and sc["id"] in ("f", "g"):
+                    results[sc["id"]] = wrk_scenario(tmp, sc, opt)
         finally:
             cleanup()
     meta["duration_s"] = round(time.monotonic() - started)

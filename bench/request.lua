@@ -1,11 +1,22 @@
 -- wrk script of the llmux benchmark: POST a small chat request (streaming when
 -- BENCH_STREAM=1) and print one JSON line of results from done().
+--
+-- BENCH_BODY, when set, is the whole request body instead (BENCH_STREAM is then ignored): the
+-- translated-stream scenarios send Anthropic Messages requests with it. BENCH_HEADERS adds
+-- request headers, one "Name: value" per line. The path comes from the URL given to wrk.
 local stream = os.getenv("BENCH_STREAM") == "1"
 local body = '{"model":"mock-model","messages":[{"role":"user","content":"Say hello."}]'
 if stream then body = body .. ',"stream":true' end
+body = body .. "}"
+local custom = os.getenv("BENCH_BODY")
+if custom and custom ~= "" then body = custom end
 wrk.method = "POST"
-wrk.body = body .. "}"
+wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+  local name, value = line:match("^%s*([^:]+):%s*(.-)%s*$")
+  if name then wrk.headers[name] = value end
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors

@@ -3,9 +3,9 @@
 # then runs bench/bench.py (direct vs nginx vs llmux, interleaved) and writes
 # bench/results/latest.md. Everything listens on 127.0.0.1; every run is bounded in time.
 #
-#   bench/run.sh            full run (3 rounds, ~8 minutes)
+#   bench/run.sh            full run (3 rounds, ~10 minutes)
 #   bench/run.sh --quick    smoke test (1 round, 3 s runs)
-#   bench/run.sh --no-build [--only a,b,c,d,e] ...   other options go to bench/bench.py
+#   bench/run.sh --no-build [--only a,b,c,d,e,f,g] ...   other options go to bench/bench.py
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
