@@ -119,6 +119,10 @@ pub struct PassthroughBody {
     done: bool,
     /// A translated stream delivered its end (or an error): anything else is a cut stream.
     answer_complete: bool,
+    /// Translated streams: decoded events of the current chunk (reused).
+    canonical: Vec<StreamEvent>,
+    /// Translated streams: the encoder's output buffer (outputs are split off its front).
+    out: BytesMut,
 }
 
 impl PassthroughBody {
@@ -153,6 +157,8 @@ impl PassthroughBody {
             received: 0,
             done: false,
             answer_complete: false,
+            canonical: Vec::new(),
+            out: BytesMut::new(),
         }
     }
 
@@ -272,7 +278,7 @@ impl PassthroughBody {
             Mode::Translate { .. } => {
                 self.events.clear();
                 self.splitter.push(data, &mut self.events);
-                let mut canonical = Vec::new();
+                let mut canonical = std::mem::take(&mut self.canonical);
                 let mut failure = None;
                 if let Mode::Translate { decoder, .. } = &mut self.mode {
                     for ev in &self.events {
@@ -283,6 +289,8 @@ impl PassthroughBody {
                     }
                 }
                 self.emit(&canonical);
+                canonical.clear();
+                self.canonical = canonical;
                 if let Some(e) = failure {
                     self.fail(
                         ErrorKind::UpstreamBroken {
@@ -424,7 +432,11 @@ impl PassthroughBody {
         let Mode::Translate { encoder, .. } = &mut self.mode else {
             return;
         };
-        let mut out = BytesMut::new();
+        // One buffer serves many chunks: each output is split off its front.
+        let out = &mut self.out;
+        if out.capacity() < 512 {
+            out.reserve(4096);
+        }
         for ev in events {
             if let StreamEvent::MessageStart { usage: Some(u), .. }
             | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
@@ -434,10 +446,10 @@ impl PassthroughBody {
             if matches!(ev, StreamEvent::MessageStop | StreamEvent::Error { .. }) {
                 self.answer_complete = true;
             }
-            encoder.encode(ev, &mut out);
+            encoder.encode(ev, out);
         }
         if !out.is_empty() {
-            self.ready.push_back(out.freeze());
+            self.ready.push_back(out.split().freeze());
         }
     }
 
