@@ -241,7 +241,9 @@ impl StreamDecoder {
         data: &[u8],
         out: &mut Vec<StreamEvent>,
     ) -> Option<Result<(), DecodeError>> {
-        memchr::memmem::find(data, b"content_block_delta")?;
+        static KIND: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"content_block_delta"));
+        KIND.find(data)?;
         let ev: FastDelta<'_> = serde_json::from_slice(data).ok()?;
         if ev.kind != "content_block_delta" {
             return None;

@@ -1,6 +1,7 @@
 //! OpenAI Chat Completions codec (`/v1/chat/completions`), including the DeepSeek
 //! `reasoning_content` extension.
 
+mod fast;
 mod request;
 mod response;
 mod stream;

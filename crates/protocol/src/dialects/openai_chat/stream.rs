@@ -98,12 +98,23 @@ pub struct StreamDecoder {
     finished: bool,
     done: bool,
     pending_stop: Option<crate::canonical::StopReason>,
+    /// Tests: decode every chunk the general way, to compare with the fast path.
+    general_only: bool,
 }
 
 impl StreamDecoder {
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A decoder that never takes the fast path (to check it against the general one).
+    #[cfg(test)]
+    pub(crate) fn general_only() -> Self {
+        StreamDecoder {
+            general_only: true,
+            ..Self::default()
+        }
     }
 
     /// Decodes one raw SSE event (`data: {...}` or `data: [DONE]`) into `out`.
@@ -128,6 +139,18 @@ impl StreamDecoder {
                 out.push(StreamEvent::MessageStop);
             }
             return Ok(());
+        }
+        if self.started && !self.finished && !self.general_only {
+            if let Some(text) = super::fast::content_only(data) {
+                if !text.is_empty() {
+                    let index = self.ensure(Kind::Text, BlockStart::Text, out);
+                    out.push(StreamEvent::BlockDelta {
+                        index,
+                        delta: BlockDelta::Text { text },
+                    });
+                }
+                return Ok(());
+            }
         }
         let chunk: Chunk<'_> = serde_json::from_slice(data)
             .map_err(|e| DecodeError::new(format!("invalid chat.completion.chunk: {e}")))?;

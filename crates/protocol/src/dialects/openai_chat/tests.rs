@@ -757,3 +757,37 @@ proptest! {
         let _ = dec.push(format!("data: {s}\n\n").as_bytes(), &mut Vec::new());
     }
 }
+
+fn decode_general(body: &[u8]) -> Vec<StreamEvent> {
+    let mut dec = StreamDecoder::general_only();
+    let mut out = Vec::new();
+    for event in split(body) {
+        dec.push(&event, &mut out).unwrap();
+    }
+    dec.finish(&mut out);
+    out
+}
+
+/// The fast path for text chunks decodes exactly as the general path does.
+#[test]
+fn fast_path_matches_the_general_path_on_captured_streams() {
+    for name in STREAMS {
+        let body = fixture(name);
+        assert_eq!(decode_stream(&body), decode_general(&body), "{name}");
+    }
+}
+
+proptest! {
+    /// Any text, escapes and non-ASCII included, decodes the same both ways.
+    #[test]
+    fn fast_path_matches_the_general_path(pieces in proptest::collection::vec("\\PC{0,12}", 1..8)) {
+        let mut body = String::from("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n");
+        for p in &pieces {
+            let chunk = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                "choices": [{"index": 0, "delta": {"content": p}, "logprobs": null, "finish_reason": null}]});
+            body.push_str(&format!("data: {chunk}\n\n"));
+        }
+        body.push_str("data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+        prop_assert_eq!(decode_stream(body.as_bytes()), decode_general(body.as_bytes()));
+    }
+}
