@@ -1904,19 +1904,19 @@ proptest! {
 
     /// 1. A portable request survives encode → decode, up to documented normalisation.
     #[test]
-    fn requests_round_trip(reqs in per_codec(|c| request(c))) {
+    fn requests_round_trip(reqs in per_codec(request)) {
         requests_hold(&reqs)?;
     }
 
     /// 2. An answer survives encode → decode: content, stop reason and usage.
     #[test]
-    fn responses_round_trip(resps in per_codec(|c| response(c))) {
+    fn responses_round_trip(resps in per_codec(response)) {
         responses_hold(&resps)?;
     }
 
     /// 3. A stream survives encoder → framing → decoder, as far as a client can see.
     #[test]
-    fn streams_round_trip(streams in per_codec(|c| stream(c))) {
+    fn streams_round_trip(streams in per_codec(stream)) {
         streams_hold(&streams)?;
     }
 
