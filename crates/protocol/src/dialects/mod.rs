@@ -10,10 +10,10 @@
 //! - `StreamEncoder`: canonical events → the client's SSE bytes.
 
 pub mod anthropic;
-mod data_url;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;
+mod openai_common;
 pub mod openai_responses;
 mod write;
 

@@ -8,6 +8,7 @@ use crate::canonical::{
     ChatRequest, ContentBlock, Loss, MediaSource, Message, ReasoningConfig, ReasoningEffort,
     ResponseFormat, Role, Sampling, ToolChoice, ToolDef,
 };
+use crate::dialects::openai_common;
 use crate::dialects::DecodeError;
 
 #[derive(Debug, Deserialize)]
@@ -283,26 +284,6 @@ fn decode_tool_choice(v: Value) -> Result<ToolChoice, DecodeError> {
     }
 }
 
-/// Text of blocks that must all be text: a string for one block, a parts array otherwise.
-fn text_content(blocks: &[ContentBlock], field: &str) -> Result<Value, Loss> {
-    let mut parts = Vec::new();
-    for block in blocks {
-        match block {
-            ContentBlock::Text { text } => parts.push(text.as_str()),
-            _ => return Err(Loss::new(field, "only text is accepted here")),
-        }
-    }
-    Ok(match parts.as_slice() {
-        [one] => Value::String((*one).to_owned()),
-        _ => Value::Array(
-            parts
-                .iter()
-                .map(|t| json!({"type": "text", "text": t}))
-                .collect(),
-        ),
-    })
-}
-
 /// A user content part for a canonical block.
 fn user_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
     match block {
@@ -312,7 +293,8 @@ fn user_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
             media_type,
             detail,
         } => {
-            let url = crate::dialects::data_url::image_url(source, media_type.as_deref(), field)?;
+            let url =
+                crate::dialects::openai_common::image_url(source, media_type.as_deref(), field)?;
             let mut image_url = Map::new();
             image_url.insert("url".into(), url.into());
             wire::put(&mut image_url, "detail", detail.clone());
@@ -367,13 +349,13 @@ fn user_content(blocks: &[ContentBlock], field: &str) -> Result<Value, Loss> {
 pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
     let mut messages = Vec::new();
     if !req.system.is_empty() {
-        messages.push(json!({"role": "system", "content": text_content(&req.system, "system")?}));
+        messages.push(json!({"role": "system", "content": openai_common::text_content(&req.system, "system", "text")?}));
     }
     for (i, m) in req.messages.iter().enumerate() {
         let field = format!("messages[{i}].content");
         match m.role {
             Role::System => messages
-                .push(json!({"role": "system", "content": text_content(&m.content, &field)?})),
+                .push(json!({"role": "system", "content": openai_common::text_content(&m.content, &field, "text")?})),
             Role::User => encode_user(&m.content, &field, &mut messages)?,
             Role::Assistant => messages.push(encode_assistant(&m.content, &field)?),
         }
@@ -478,7 +460,7 @@ fn encode_user(blocks: &[ContentBlock], field: &str, out: &mut Vec<Value>) -> Re
             let content = if content.is_empty() {
                 Value::String(String::new())
             } else {
-                text_content(content, &format!("{field}.tool_result"))?
+                openai_common::text_content(content, &format!("{field}.tool_result"), "text")?
             };
             out.push(json!({"role": "tool", "tool_call_id": tool_use_id, "content": content}));
         } else {
@@ -524,7 +506,7 @@ fn encode_assistant(blocks: &[ContentBlock], field: &str) -> Result<Value, Loss>
             Value::Null
         }
     } else {
-        text_content(&texts, field)?
+        openai_common::text_content(&texts, field, "text")?
     };
     msg.insert("content".into(), content);
     if !calls.is_empty() {

@@ -46,7 +46,7 @@ pub(super) fn finish_reason(stop: &StopReason) -> &str {
     }
 }
 
-pub(super) use crate::dialects::data_url::{data_url, media_from_url};
+pub(super) use crate::dialects::openai_common::{data_url, media_from_url};
 
 /// One entry of a `content` parts array.
 #[derive(Debug, Deserialize)]

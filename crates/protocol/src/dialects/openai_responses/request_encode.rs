@@ -8,6 +8,7 @@ use crate::canonical::{
     ChatRequest, ContentBlock, Loss, MediaSource, Message, ReasoningConfig, ReasoningEffort,
     ResponseFormat, Role, ToolChoice, ToolDef,
 };
+use crate::dialects::openai_common;
 
 /// Wire name of a reasoning effort.
 pub(super) fn effort_str(effort: ReasoningEffort) -> &'static str {
@@ -113,26 +114,6 @@ fn check_sampling(req: &ChatRequest) -> Result<(), Loss> {
     Ok(())
 }
 
-/// Text of blocks that must all be text, as `input_text` parts (or one string).
-fn text_content(blocks: &[ContentBlock], field: &str) -> Result<Value, Loss> {
-    let mut parts = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        match block {
-            ContentBlock::Text { text } => parts.push(text.as_str()),
-            _ => return Err(Loss::new(field, "only text is accepted here")),
-        }
-    }
-    Ok(match parts.as_slice() {
-        [one] => Value::String((*one).to_owned()),
-        _ => Value::Array(
-            parts
-                .iter()
-                .map(|t| json!({"type": "input_text", "text": t}))
-                .collect(),
-        ),
-    })
-}
-
 /// An input content part (user messages and function call outputs).
 fn input_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
     match block {
@@ -142,7 +123,8 @@ fn input_part(block: &ContentBlock, field: &str) -> Result<Value, Loss> {
             media_type,
             detail,
         } => {
-            let url = crate::dialects::data_url::image_url(source, media_type.as_deref(), field)?;
+            let url =
+                crate::dialects::openai_common::image_url(source, media_type.as_deref(), field)?;
             Ok(json!({
                 "type": "input_image",
                 "image_url": url,
@@ -283,7 +265,7 @@ fn encode_assistant(
 fn encode_message(m: &Message, field: &str, out: &mut Vec<Value>) -> Result<(), Loss> {
     match m.role {
         Role::System => {
-            let content = text_content(&m.content, field)?;
+            let content = openai_common::text_content(&m.content, field, "input_text")?;
             out.push(json!({"type": "message", "role": "system", "content": content}));
             Ok(())
         }
@@ -313,7 +295,7 @@ pub fn encode_request(req: &ChatRequest) -> Result<Vec<u8>, Loss> {
         [] => {}
         [ContentBlock::Text { text }] => instructions = Some(text.clone()),
         blocks => {
-            let content = match text_content(blocks, "system")? {
+            let content = match openai_common::text_content(blocks, "system", "input_text")? {
                 Value::String(s) => json!([{"type": "input_text", "text": s}]),
                 parts => parts,
             };

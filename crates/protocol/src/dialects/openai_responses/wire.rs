@@ -306,7 +306,7 @@ pub(super) fn is_openai_encrypted(data: &str) -> bool {
     data.starts_with("gAAAAA")
 }
 
-pub(super) use crate::dialects::data_url::{data_url, media_from_url};
+pub(super) use crate::dialects::openai_common::{data_url, media_from_url};
 
 /// An empty JSON array (`annotations`, `logprobs`).
 #[derive(Debug, Clone, Copy)]
