@@ -164,3 +164,56 @@ impl StreamEncode for StoringEncoder {
         self.inner.content_type()
     }
 }
+
+/// A stored response answered by the provider that holds it.
+#[derive(Debug)]
+pub struct NativeAnswer {
+    /// The provider's status.
+    pub status: u16,
+    /// The provider's body (JSON).
+    pub body: bytes::Bytes,
+}
+
+impl crate::gateway::Gateway {
+    /// `GET` or `DELETE` of a response llmux does not hold: asked of each OpenAI provider in
+    /// turn (responses served natively stay with OpenAI), until one knows it. `None` when no
+    /// provider serves the Responses API natively or none knows the id.
+    pub async fn native_response(
+        &self,
+        method: http::Method,
+        id: &str,
+        request_id: &http::HeaderValue,
+    ) -> Result<Option<NativeAnswer>, GatewayError> {
+        let snapshot = self.snapshot();
+        let natives = snapshot
+            .providers
+            .iter()
+            .filter(|p| p.speaks(llmux_protocol::Dialect::OpenAiResponses));
+        for provider in natives {
+            let mut headers = provider.headers.clone();
+            headers.insert("x-request-id", request_id.clone());
+            let url = format!("{}/{}", provider.responses_url(), urlencode(id));
+            let response =
+                crate::upstream::send(provider, method.clone(), &url, headers, Bytes::new())
+                    .await?;
+            let status = response.status.as_u16();
+            let body =
+                crate::translate::read_all(&provider.id, response.body, provider.timeouts.total)
+                    .await?;
+            if status != 404 {
+                return Ok(Some(NativeAnswer { status, body }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A response id as one URL path segment (ids are `resp_...`; anything else is escaped).
+fn urlencode(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

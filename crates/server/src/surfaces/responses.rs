@@ -2,13 +2,14 @@
 //! `response.created` … `response.completed`), and `GET` / `DELETE /v1/responses/{id}` for the
 //! responses llmux holds, also under `/openai/v1`. OpenAI providers serve it natively; every
 //! other provider through translation, with llmux keeping the conversation for
-//! `previous_response_id`.
+//! `previous_response_id`. Ids llmux does not hold are asked of the OpenAI providers, which
+//! keep the responses they served natively.
 
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue, Method};
 use llmux_engine::{ErrorKind, GatewayError};
 use llmux_protocol::Dialect;
 use llmux_providers::Operation;
@@ -70,16 +71,29 @@ async fn retrieve(
 ) -> Response {
     let rid = request_id::from_headers(&headers);
     match state.gateway.responses().get(&id) {
-        Some(stored) => {
-            let mut resp = Response::new(axum::body::Body::from(stored.body));
-            resp.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            resp.headers_mut().insert(request_id::HEADER, rid);
-            resp
-        }
-        None => not_found_response(&id, rid),
+        Some(stored) => json_body(200, stored.body, rid),
+        None => native(&state, Method::GET, &id, rid).await,
+    }
+}
+
+/// A raw JSON answer with its status and the request id.
+fn json_body(status: u16, body: bytes::Bytes, rid: HeaderValue) -> Response {
+    let mut resp = Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(request_id::HEADER, rid);
+    resp
+}
+
+/// A response llmux does not hold: the OpenAI providers may (they keep what they served).
+async fn native(state: &AppState, method: Method, id: &str, rid: HeaderValue) -> Response {
+    match state.gateway.native_response(method, id, &rid).await {
+        Ok(Some(answer)) => json_body(answer.status, answer.body, rid),
+        Ok(None) => not_found_response(id, rid),
+        Err(err) => error_response::response(Dialect::OpenAiResponses, &err, rid),
     }
 }
 
@@ -95,7 +109,7 @@ async fn delete(
             rid,
         )
     } else {
-        not_found_response(&id, rid)
+        native(&state, Method::DELETE, &id, rid).await
     }
 }
 

@@ -226,3 +226,44 @@ async fn responses_only_providers_serve_every_client() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn responses_openai_holds_are_read_and_deleted_there() {
+    let h = providers().await;
+    let id = serde_json::from_slice::<Value>(&fixture("openai-responses/nonstream-text.json"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = h
+        .client
+        .get(h.url(&format!("/v1/responses/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.bytes().await.unwrap(),
+        fixture("openai-responses/nonstream-text.json")
+    );
+    let up = h.mock.last_request().unwrap();
+    assert_eq!(up.path, format!("/v1/responses/{id}"));
+    assert_eq!(up.header("authorization"), Some("Bearer sk-oai-0003"));
+    let resp = h
+        .client
+        .delete(h.url(&format!("/v1/responses/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["deleted"], true);
+    // An id nobody holds: 404 in OpenAI's shape.
+    let resp = h
+        .client
+        .get(h.url("/v1/responses/nothing_here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(resp.json::<Value>().await.unwrap()["error"]["message"].is_string());
+}

@@ -205,6 +205,10 @@ async fn fixture(shared: &Shared, rel: &str) -> Reply {
     }
 }
 
+/// The id of the captured `openai-responses/nonstream-text.json`: the response the mock
+/// serves on `GET`/`DELETE /v1/responses/{id}` (other ids are 404, as at OpenAI).
+const STORED_RESPONSE_ID: &str = "resp_68c2e8c147ac819491bcd667055eadbc02e845978fbbb592";
+
 async fn route(
     shared: &Shared,
     method: &Method,
@@ -245,6 +249,18 @@ async fn route(
             Ok(b) => Reply::json(200, b),
             Err(msg) => Reply::error(400, &msg, "invalid_request_error", None),
         };
+    } else if let Some(id) = p
+        .rsplit_once("/responses/")
+        .map(|(_, id)| id)
+        .filter(|id| *id == STORED_RESPONSE_ID)
+    {
+        // The one response this "OpenAI" holds: the captured one (read or deleted).
+        if method == Method::DELETE {
+            let body =
+                format!("{{\"id\":\"{id}\",\"object\":\"response.deleted\",\"deleted\":true}}");
+            return Reply::json(200, Bytes::from(body));
+        }
+        "openai-responses/nonstream-text.json".to_owned()
     } else if p.ends_with("/responses") {
         by_stream(
             "openai-responses/stream-text.sse",
