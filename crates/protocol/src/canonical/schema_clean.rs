@@ -73,17 +73,99 @@ pub fn for_gemini(schema: &Value) -> Value {
 }
 
 /// Rewrites a JSON Schema into what Anthropic accepts as a tool's `input_schema`: the top-level
-/// `$schema` is removed and `"type": "object"` is added when the top level has no `type`.
-/// Anything that is not an object becomes `{"type": "object"}`.
+/// `$schema` is removed, top-level `allOf`/`oneOf`/`anyOf` are folded into one object schema
+/// (see [`hoist_top_level_combinators`]), and `"type": "object"` is added when the top level
+/// has no `type`. Anything that is not an object becomes `{"type": "object"}`.
 pub fn for_anthropic(schema: &Value) -> Value {
     match schema {
         Value::Object(o) => {
             let mut o = o.clone();
             o.remove("$schema");
+            hoist_top_level_combinators(&mut o);
             o.entry("type").or_insert_with(|| json!("object"));
             Value::Object(o)
         }
         _ => json!({"type": "object"}),
+    }
+}
+
+/// Anthropic refuses `oneOf`, `anyOf` and `allOf` at the top of a tool's schema. `allOf`
+/// branches are merged into the top level exactly; for `oneOf`/`anyOf` the top level gets
+/// every branch's properties, requires only what all branches require, and its description
+/// says that one of the shapes is expected (the closest a single object schema comes).
+fn hoist_top_level_combinators(o: &mut Map<String, Value>) {
+    if !["allOf", "oneOf", "anyOf"].iter().any(|k| o.contains_key(*k)) {
+        return;
+    }
+    let branches_of = |v: Option<Value>| -> Vec<Map<String, Value>> {
+        match v {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|b| match b {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut properties = match o.remove("properties") {
+        Some(Value::Object(p)) => p,
+        _ => Map::new(),
+    };
+    let mut required: Vec<Value> = match o.remove("required") {
+        Some(Value::Array(r)) => r,
+        _ => Vec::new(),
+    };
+    for branch in branches_of(o.remove("allOf")) {
+        if let Some(Value::Object(p)) = branch.get("properties") {
+            properties.extend(p.clone());
+        }
+        if let Some(Value::Array(r)) = branch.get("required") {
+            for name in r {
+                if !required.contains(name) {
+                    required.push(name.clone());
+                }
+            }
+        }
+    }
+    let mut alternatives = branches_of(o.remove("oneOf"));
+    alternatives.extend(branches_of(o.remove("anyOf")));
+    if !alternatives.is_empty() {
+        let count = alternatives.len();
+        let mut common: Option<Vec<Value>> = None;
+        for branch in &alternatives {
+            if let Some(Value::Object(p)) = branch.get("properties") {
+                for (k, v) in p {
+                    properties.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            let r = match branch.get("required") {
+                Some(Value::Array(r)) => r.clone(),
+                _ => Vec::new(),
+            };
+            common = Some(match common {
+                None => r,
+                Some(c) => c.into_iter().filter(|n| r.contains(n)).collect(),
+            });
+        }
+        for name in common.unwrap_or_default() {
+            if !required.contains(&name) {
+                required.push(name);
+            }
+        }
+        let note = format!("The input takes one of {count} shapes; see the properties.");
+        let description = match o.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d} {note}"),
+            None => note,
+        };
+        o.insert("description".into(), Value::String(description));
+    }
+    if !properties.is_empty() {
+        o.insert("properties".into(), Value::Object(properties));
+    }
+    if !required.is_empty() {
+        o.insert("required".into(), Value::Array(required));
     }
 }
 
@@ -382,6 +464,42 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn anthropic_top_level_combinators_are_folded() {
+        let all_of = json!({"allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            {"properties": {"b": {"type": "integer"}}, "required": ["b"]},
+        ]});
+        assert_eq!(
+            for_anthropic(&all_of),
+            json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+                   "required": ["a", "b"]})
+        );
+        let one_of = json!({"description": "Find a place.", "oneOf": [
+            {"type": "object", "properties": {"city": {"type": "string"}, "q": {"type": "string"}}, "required": ["city", "q"]},
+            {"type": "object", "properties": {"lat": {"type": "number"}, "q": {"type": "string"}}, "required": ["lat", "q"]},
+        ]});
+        let got = for_anthropic(&one_of);
+        assert_eq!(got["type"], "object");
+        assert!(got.get("oneOf").is_none());
+        assert_eq!(
+            got["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["city", "lat", "q"]
+        );
+        assert_eq!(got["required"], json!(["q"]));
+        assert!(got["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Find a place. The input takes one of 2 shapes"));
+        // Nested combinators are fine for Anthropic and stay.
+        let nested = json!({"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {"type": "null"}]}}});
+        assert_eq!(for_anthropic(&nested), nested);
+    }
 
     #[test]
     fn gemini_rules() {
