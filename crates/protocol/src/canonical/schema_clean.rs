@@ -94,7 +94,10 @@ pub fn for_anthropic(schema: &Value) -> Value {
 /// every branch's properties, requires only what all branches require, and its description
 /// says that one of the shapes is expected (the closest a single object schema comes).
 fn hoist_top_level_combinators(o: &mut Map<String, Value>) {
-    if !["allOf", "oneOf", "anyOf"].iter().any(|k| o.contains_key(*k)) {
+    if !["allOf", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| o.contains_key(*k))
+    {
         return;
     }
     let branches_of = |v: Option<Value>| -> Vec<Map<String, Value>> {
