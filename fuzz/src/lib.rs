@@ -122,7 +122,7 @@ pub fn all_stream_encoders() -> Vec<Box<dyn StreamEncode>> {
         Box::new(openai_responses::StreamEncoder::new()),
         Box::new(anthropic::StreamEncoder::new()),
         Box::new(gemini::StreamEncoder::new()),
-        Box::new(gemini::ArrayStreamEncoder::new()),
+        Box::new(gemini::StreamEncoder::json_array()),
         Box::new(ollama::StreamEncoder::with_created(CREATED)),
         Box::new(ollama::GenerateStreamEncoder::with_created(CREATED)),
     ]

@@ -81,7 +81,11 @@ impl Gateway {
                 .into()
             });
         }
-        let request = decode_client_request(inbound.dialect, &body)?;
+        let request = decode_client_request(
+            inbound.dialect,
+            llmux_providers::Operation::ChatCompletions,
+            &body,
+        )?;
         Ok(Counted::Estimate(estimate(&request)))
     }
 }

@@ -50,14 +50,7 @@ impl Gateway {
         let provider = route.provider;
         let (url, body) = request_for(&route, &call)?;
         let mut headers = HeaderMap::new();
-        for (name, value) in &provider.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.insert("x-request-id", call.request_id.clone());
+        crate::passthrough::add_provider_headers(&mut headers, provider, &call.request_id);
         let response = upstream::send(provider, Method::POST, &url, headers, body).await?;
         if !response.status.is_success() {
             return Err(provider_error(&provider.id, response).await);
@@ -70,19 +63,14 @@ impl Gateway {
                 format!("{} vectors for {} inputs", vectors.len(), call.inputs.len()),
             ));
         }
-        let record = RequestRecord {
-            request_id: call.request_id.to_str().unwrap_or_default().to_owned(),
-            operation: Operation::Embeddings.as_str(),
-            requested_model: call.model.clone(),
-            provider: provider.id.clone(),
-            upstream_model: route.model.to_owned(),
-            status: 200,
-            stream: false,
-            ttft: None,
-            duration: started.elapsed(),
-            usage: None,
-            error: None,
-        };
+        let record = RequestRecord::for_route(
+            &call.request_id,
+            Operation::Embeddings,
+            call.model.clone(),
+            &route,
+            200,
+            false,
+        );
         let mut recorder = Recorder::new(self.sink(), started, record);
         if let Some(tokens) = prompt_tokens {
             recorder.usage(Usage {

@@ -33,6 +33,32 @@ pub struct RequestRecord {
     pub error: Option<&'static str>,
 }
 
+impl RequestRecord {
+    /// The record of a request served by `route`, before anything is known of its answer.
+    pub(crate) fn for_route(
+        request_id: &http::HeaderValue,
+        operation: llmux_providers::Operation,
+        requested_model: String,
+        route: &crate::snapshot::Route<'_>,
+        status: u16,
+        stream: bool,
+    ) -> Self {
+        RequestRecord {
+            request_id: request_id.to_str().unwrap_or_default().to_owned(),
+            operation: operation.as_str(),
+            requested_model,
+            provider: route.provider.id.clone(),
+            upstream_model: route.model.to_owned(),
+            status,
+            stream,
+            ttft: None,
+            duration: Duration::ZERO,
+            usage: None,
+            error: None,
+        }
+    }
+}
+
 /// Where finished request records go.
 pub trait RecordSink: Send + Sync + 'static {
     /// Takes one record; must not block.

@@ -190,8 +190,8 @@ impl crate::gateway::Gateway {
             .iter()
             .filter(|p| p.speaks(llmux_protocol::Dialect::OpenAiResponses));
         for provider in natives {
-            let mut headers = provider.headers.clone();
-            headers.insert("x-request-id", request_id.clone());
+            let mut headers = http::HeaderMap::new();
+            crate::passthrough::add_provider_headers(&mut headers, provider, request_id);
             let url = format!("{}/{}", provider.responses_url(), urlencode(id));
             let response =
                 crate::upstream::send(provider, method.clone(), &url, headers, Bytes::new())

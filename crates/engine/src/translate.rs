@@ -1,7 +1,7 @@
 //! Calls where the client's and the provider's protocols differ: the request is decoded into
 //! the canonical model and encoded for the provider; the answer comes back the same way, event
-//! by event for streams. Every pair of dialects with a codec works, in both directions: today
-//! OpenAI Chat, Anthropic Messages and Gemini (as a provider; its client surface comes later).
+//! by event for streams. Every pair of the five dialects (OpenAI Chat, OpenAI Responses,
+//! Anthropic Messages, Gemini, Ollama) works, in both directions.
 
 use std::time::Instant;
 
@@ -119,9 +119,10 @@ pub(crate) fn tail_usage(dialect: Dialect) -> fn(&[u8]) -> Option<llmux_protocol
 /// Decodes a client's chat request into the canonical model.
 pub(crate) fn decode_client_request(
     dialect: Dialect,
+    op: Operation,
     body: &[u8],
 ) -> Result<ChatRequest, GatewayError> {
-    let codec = codec(dialect).ok_or_else(|| {
+    let codec = client_codec(dialect, op).ok_or_else(|| {
         GatewayError::from(ErrorKind::Internal(format!(
             "no codec for {}",
             dialect.as_str()
@@ -167,8 +168,15 @@ impl Gateway {
             profile.apply(&mut object)?;
         }
         let dropped = crate::dropped::dropped(inbound.dialect, inbound.op, &object);
-        let mut request = (client.decode_request)(&object.to_vec())
-            .map_err(|e| GatewayError::from(ErrorKind::InvalidRequest(e.message)))?;
+        // Re-encoded only when a profile changed it.
+        let edited;
+        let decode_from: &[u8] = if route.profile.is_some() {
+            edited = object.to_vec();
+            &edited
+        } else {
+            &inbound.body
+        };
+        let mut request = decode_client_request(inbound.dialect, inbound.op, decode_from)?;
         // Responses clients chain turns by id: llmux holds the conversation.
         let responses_client = inbound.dialect == Dialect::OpenAiResponses;
         if responses_client {
@@ -204,19 +212,14 @@ impl Gateway {
         if !response.status.is_success() {
             return Err(provider_error(&provider.id, response).await);
         }
-        let record = RequestRecord {
-            request_id: inbound.request_id.to_str().unwrap_or_default().to_owned(),
-            operation: inbound.op.as_str(),
+        let record = RequestRecord::for_route(
+            &inbound.request_id,
+            inbound.op,
             requested_model,
-            provider: provider.id.clone(),
-            upstream_model: route.model.to_owned(),
-            status: 200,
-            stream: request.stream,
-            ttft: None,
-            duration: started.elapsed(),
-            usage: None,
-            error: None,
-        };
+            route,
+            200,
+            request.stream,
+        );
         let mut recorder = Recorder::new(self.sink(), started, record);
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
@@ -229,7 +232,7 @@ impl Gateway {
         }
         let body = if request.stream {
             let mut encoder: Box<dyn StreamEncode> = match (&inbound.path, echo) {
-                (Some(path), _) if !path.sse => Box::new(gemini::ArrayStreamEncoder::new()),
+                (Some(path), _) if !path.sse => Box::new(gemini::StreamEncoder::json_array()),
                 (_, Some(echo)) => Box::new(openai_responses::StreamEncoder::with_request(echo)),
                 _ => (client.stream_encoder)(request.stream_usage),
             };

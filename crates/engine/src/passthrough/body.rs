@@ -429,6 +429,7 @@ impl PassthroughBody {
 
     /// Records usage from canonical events and queues their encoding for the client.
     fn emit(&mut self, events: &[StreamEvent]) {
+        self.record_usage(events);
         let Mode::Translate { encoder, .. } = &mut self.mode else {
             return;
         };
@@ -438,11 +439,6 @@ impl PassthroughBody {
             out.reserve(4096);
         }
         for ev in events {
-            if let StreamEvent::MessageStart { usage: Some(u), .. }
-            | StreamEvent::MessageDelta { usage: Some(u), .. } = ev
-            {
-                self.recorder.usage(*u);
-            }
             if matches!(ev, StreamEvent::MessageStop | StreamEvent::Error { .. }) {
                 self.answer_complete = true;
             }

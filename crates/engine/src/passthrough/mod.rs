@@ -109,6 +109,17 @@ pub(crate) fn upstream_headers(
             out.append(name.clone(), value.clone());
         }
     }
+    add_provider_headers(&mut out, provider, &inbound.request_id);
+    out
+}
+
+/// Adds what every request to `provider` carries, over anything already in `out`: its key and
+/// configured headers, the JSON content type and the request id.
+pub(crate) fn add_provider_headers(
+    out: &mut HeaderMap,
+    provider: &crate::snapshot::Provider,
+    request_id: &HeaderValue,
+) {
     for (name, value) in &provider.headers {
         out.insert(name.clone(), value.clone());
     }
@@ -116,15 +127,7 @@ pub(crate) fn upstream_headers(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    out.insert(
-        HeaderName::from_static("x-request-id"),
-        inbound.request_id.clone(),
-    );
-    out
-}
-
-fn client_is_ollama(inbound: &Inbound) -> bool {
-    inbound.dialect == Dialect::Ollama
+    out.insert(HeaderName::from_static("x-request-id"), request_id.clone());
 }
 
 /// How the inbound request names its model and whether it streams by default.
@@ -145,7 +148,9 @@ impl Gateway {
         let requested_model = inspected.model.clone();
         let route = match snapshot.resolve(&requested_model) {
             // Ollama clients add `:latest` to bare names; llmux's names carry no tag.
-            Err(_) if client_is_ollama(&inbound) && requested_model.ends_with(":latest") => {
+            Err(_)
+                if inbound.dialect == Dialect::Ollama && requested_model.ends_with(":latest") =>
+            {
                 let bare = &requested_model[..requested_model.len() - ":latest".len()];
                 snapshot.resolve(bare)?
             }
@@ -204,19 +209,15 @@ impl Gateway {
                 usage: crate::translate::tail_usage(client),
             }
         };
-        let record = RequestRecord {
-            request_id: inbound.request_id.to_str().unwrap_or_default().to_owned(),
-            operation: inbound.op.as_str(),
-            requested_model: requested_model.clone(),
-            provider: provider.id.clone(),
-            upstream_model: route.model.to_owned(),
-            status: status.as_u16(),
-            stream: is_stream,
-            ttft: None,
-            duration: started.elapsed(),
-            usage: None,
-            error: (!status.is_success()).then_some("upstream_status"),
-        };
+        let mut record = RequestRecord::for_route(
+            &inbound.request_id,
+            inbound.op,
+            requested_model.clone(),
+            &route,
+            status.as_u16(),
+            is_stream,
+        );
+        record.error = (!status.is_success()).then_some("upstream_status");
         let recorder = Recorder::new(self.sink(), started, record);
         let mut response_headers = response.headers;
         let total = (!is_stream).then_some(provider.timeouts.total);

@@ -19,6 +19,15 @@ mod write;
 
 use std::fmt;
 
+/// The current Unix time: seconds and nanoseconds (0 if the clock is before the epoch). For
+/// the creation times encoders must invent when a provider gave none.
+pub(crate) fn unix_now() -> (u64, u32) {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_secs(), d.subsec_nanos()))
+        .unwrap_or((0, 0))
+}
+
 /// A body or stream event that is not valid in its dialect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -117,13 +126,11 @@ impl StreamEncode for gemini::StreamEncoder {
     fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
         gemini::StreamEncoder::encode(self, event, out)
     }
-}
-
-impl StreamEncode for gemini::ArrayStreamEncoder {
-    fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
-        gemini::ArrayStreamEncoder::encode(self, event, out)
-    }
     fn content_type(&self) -> &'static str {
-        "application/json"
+        if self.is_json_array() {
+            "application/json"
+        } else {
+            "text/event-stream"
+        }
     }
 }

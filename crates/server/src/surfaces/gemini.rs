@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http::HeaderMap;
-use llmux_engine::count::Counted;
 use llmux_engine::embed::EmbedCall;
 use llmux_engine::passthrough::PathTarget;
 use llmux_engine::{ErrorKind, GatewayError};
@@ -86,38 +85,13 @@ async fn model_method(
 
 /// `:countTokens`: the provider's count for Gemini providers, an estimate otherwise.
 async fn count_tokens(state: AppState, model: String, req: Request) -> Response {
-    let id = request_id::from_headers(req.headers());
     let target = PathTarget {
         model,
         stream: false,
         sse: false,
     };
-    let result = async {
-        let inbound = super::read_inbound(
-            &state,
-            Dialect::Gemini,
-            Operation::ChatCompletions,
-            req,
-            stream_event,
-            Some(target),
-        )
-        .await?;
-        state.gateway.count_tokens(inbound).await
-    }
-    .await;
-    match result {
-        Ok(counted) => {
-            let mut resp = super::json_response(&json!({ "totalTokens": counted.tokens() }), id);
-            if let Counted::Estimate(_) = counted {
-                resp.headers_mut().insert(
-                    super::TOKEN_COUNT_HEADER,
-                    http::HeaderValue::from_static("estimate"),
-                );
-            }
-            resp
-        }
-        Err(err) => error_response::response(Dialect::Gemini, &err, id),
-    }
+    let (dialect, event) = (Dialect::Gemini, stream_event);
+    super::serve_count(state, dialect, req, event, Some(target), "totalTokens").await
 }
 
 /// `:embedContent` (`{content}`) and `:batchEmbedContents` (`{requests: [{content}]}`).
@@ -211,7 +185,7 @@ async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Respo
         .model_ids()
         .map(|(id, _)| model_resource(&id, None))
         .collect();
-    with_id(Json(json!({ "models": models })).into_response(), &headers)
+    super::with_id(Json(json!({ "models": models })).into_response(), &headers)
 }
 
 async fn get_model(
@@ -222,17 +196,11 @@ async fn get_model(
     let id = rest.strip_prefix("models/").unwrap_or(&rest);
     let snapshot = state.gateway.snapshot();
     match snapshot.resolve(id) {
-        Ok(_) => with_id(Json(model_resource(id, None)).into_response(), &headers),
+        Ok(_) => super::with_id(Json(model_resource(id, None)).into_response(), &headers),
         Err(err) => {
             error_response::response(Dialect::Gemini, &err, request_id::from_headers(&headers))
         }
     }
-}
-
-fn with_id(mut resp: Response, headers: &HeaderMap) -> Response {
-    resp.headers_mut()
-        .insert(request_id::HEADER, request_id::from_headers(headers));
-    resp
 }
 
 fn error(req: &Request<Body>, kind: ErrorKind) -> Response {

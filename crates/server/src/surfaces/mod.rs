@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 use http::HeaderValue;
+use llmux_engine::count::Counted;
 use llmux_engine::passthrough::{ErrorEvent, Inbound, PathTarget};
 use llmux_engine::GatewayError;
 use llmux_protocol::Dialect;
@@ -120,9 +121,57 @@ pub(crate) async fn read_inbound(
     })
 }
 
+/// Serves a token-counting request of `dialect`: the count goes out as `{field: n}`, with
+/// `x-llmux-token-count: estimate` when llmux estimated it.
+pub(crate) async fn serve_count(
+    state: AppState,
+    dialect: Dialect,
+    req: Request,
+    error_event: ErrorEvent,
+    path: Option<PathTarget>,
+    field: &str,
+) -> Response {
+    let id = request_id::from_headers(req.headers());
+    let result = async {
+        let op = Operation::ChatCompletions;
+        let inbound = read_inbound(&state, dialect, op, req, error_event, path).await?;
+        state.gateway.count_tokens(inbound).await
+    }
+    .await;
+    match result {
+        Ok(counted) => {
+            let mut resp = json_response(&serde_json::json!({ field: counted.tokens() }), id);
+            if let Counted::Estimate(_) = counted {
+                resp.headers_mut()
+                    .insert(TOKEN_COUNT_HEADER, HeaderValue::from_static("estimate"));
+            }
+            resp
+        }
+        Err(err) => error_response::response(dialect, &err, id),
+    }
+}
+
+/// `resp` with the request id of the request whose `headers` are given.
+pub(crate) fn with_id(mut resp: Response, headers: &http::HeaderMap) -> Response {
+    resp.headers_mut()
+        .insert(request_id::HEADER, request_id::from_headers(headers));
+    resp
+}
+
 /// A JSON answer carrying the request id.
 pub(crate) fn json_response(value: &serde_json::Value, request_id: HeaderValue) -> Response {
-    let mut resp = Response::new(Body::from(serde_json::to_vec(value).unwrap_or_default()));
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    json_bytes(http::StatusCode::OK, body.into(), request_id)
+}
+
+/// A JSON body already encoded, with its status and the request id.
+pub(crate) fn json_bytes(
+    status: http::StatusCode,
+    body: bytes::Bytes,
+    request_id: HeaderValue,
+) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
     let headers = resp.headers_mut();
     headers.insert(
         http::header::CONTENT_TYPE,

@@ -4,7 +4,6 @@
 //! `POST /api/generate` (NDJSON streams unless `"stream": false`), `POST /api/embed` and the
 //! legacy `POST /api/embeddings`.
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -46,7 +45,7 @@ async fn root() -> Response {
 }
 
 async fn version(headers: HeaderMap) -> Response {
-    with_id(
+    super::with_id(
         Json(json!({ "version": API_VERSION })).into_response(),
         &headers,
     )
@@ -92,12 +91,12 @@ async fn tags(State(state): State<AppState>, headers: HeaderMap) -> Response {
             })
         })
         .collect();
-    with_id(Json(json!({ "models": models })).into_response(), &headers)
+    super::with_id(Json(json!({ "models": models })).into_response(), &headers)
 }
 
 /// Nothing runs inside llmux: the models it serves are loaded (or not) by their providers.
 async fn ps(headers: HeaderMap) -> Response {
-    with_id(Json(json!({ "models": [] })).into_response(), &headers)
+    super::with_id(Json(json!({ "models": [] })).into_response(), &headers)
 }
 
 async fn show(
@@ -223,12 +222,6 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
 
 fn error(err: &GatewayError, id: HeaderValue) -> Response {
     error_response::response(Dialect::Ollama, err, id)
-}
-
-fn with_id(mut resp: Response<Body>, headers: &HeaderMap) -> Response {
-    resp.headers_mut()
-        .insert(request_id::HEADER, request_id::from_headers(headers));
-    resp
 }
 
 /// RFC 3339 UTC time of a Unix timestamp (Ollama's `modified_at`).

@@ -68,7 +68,7 @@ async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Respo
         .model_ids()
         .map(|(id, owner)| model_object(&id, snapshot.created, owner))
         .collect();
-    with_id(
+    super::with_id(
         Json(json!({"object": "list", "data": data})).into_response(),
         &headers,
     )
@@ -91,7 +91,7 @@ async fn get_model(
             .map(|(p, _)| p.to_owned())
     });
     match owner {
-        Some(owner) => with_id(
+        Some(owner) => super::with_id(
             Json(model_object(&id, snapshot.created, &owner)).into_response(),
             &headers,
         ),
@@ -101,12 +101,6 @@ async fn get_model(
             request_id::from_headers(&headers),
         ),
     }
-}
-
-fn with_id(mut resp: Response, headers: &HeaderMap) -> Response {
-    resp.headers_mut()
-        .insert(request_id::HEADER, request_id::from_headers(headers));
-    resp
 }
 
 /// Unknown paths: a 404 naming the route, in the error shape of the API the path belongs to.

@@ -71,27 +71,19 @@ async fn retrieve(
 ) -> Response {
     let rid = request_id::from_headers(&headers);
     match state.gateway.responses().get(&id) {
-        Some(stored) => json_body(200, stored.body, rid),
+        Some(stored) => super::json_bytes(http::StatusCode::OK, stored.body, rid),
         None => native(&state, Method::GET, &id, rid).await,
     }
-}
-
-/// A raw JSON answer with its status and the request id.
-fn json_body(status: u16, body: bytes::Bytes, rid: HeaderValue) -> Response {
-    let mut resp = Response::new(axum::body::Body::from(body));
-    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp.headers_mut().insert(request_id::HEADER, rid);
-    resp
 }
 
 /// A response llmux does not hold: the OpenAI providers may (they keep what they served).
 async fn native(state: &AppState, method: Method, id: &str, rid: HeaderValue) -> Response {
     match state.gateway.native_response(method, id, &rid).await {
-        Ok(Some(answer)) => json_body(answer.status, answer.body, rid),
+        Ok(Some(answer)) => {
+            let status =
+                http::StatusCode::from_u16(answer.status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+            super::json_bytes(status, answer.body, rid)
+        }
         Ok(None) => not_found_response(id, rid),
         Err(err) => error_response::response(Dialect::OpenAiResponses, &err, rid),
     }

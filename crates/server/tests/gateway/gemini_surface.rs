@@ -226,15 +226,7 @@ async fn embeddings_from_gemini_and_openai_providers() {
 #[tokio::test]
 async fn models_and_errors_in_gemini_shape() {
     let h = both().await;
-    let v: Value = h
-        .client
-        .get(h.url("/v1beta/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = h.get_json("/v1beta/models").await;
     let names: Vec<&str> = v["models"]
         .as_array()
         .unwrap()

@@ -112,6 +112,18 @@ impl Harness {
         format!("{}{path}", self.base)
     }
 
+    /// GETs a data-plane path and parses its JSON answer.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a JSON body to the data plane.
     pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).json(body)

@@ -37,25 +37,9 @@ async fn server_endpoints_list_every_model() {
     let root = h.client.get(h.url("/")).send().await.unwrap();
     assert_eq!(root.status(), 200);
     assert_eq!(root.text().await.unwrap(), "llmux is running");
-    let v: Value = h
-        .client
-        .get(h.url("/api/version"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = h.get_json("/api/version").await;
     assert!(v["version"].is_string());
-    let v: Value = h
-        .client
-        .get(h.url("/api/tags"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = h.get_json("/api/tags").await;
     let names: Vec<&str> = v["models"]
         .as_array()
         .unwrap()
@@ -71,15 +55,7 @@ async fn server_endpoints_list_every_model() {
             m["digest"].is_string() && m["details"].is_object() && m["modified_at"].is_string()
         );
     }
-    let v: Value = h
-        .client
-        .get(h.url("/api/ps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = h.get_json("/api/ps").await;
     assert_eq!(v["models"], json!([]));
     let resp = h
         .post("/api/show", &json!({"model": "mock-model"}))

@@ -122,15 +122,7 @@ async fn models_list_and_get() {
     })
     .await;
     for prefix in ["/v1", "/openai/v1"] {
-        let v: serde_json::Value = h
-            .client
-            .get(h.url(&format!("{prefix}/models")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: serde_json::Value = h.get_json(&format!("{prefix}/models")).await;
         assert_eq!(v["object"], "list");
         let ids: Vec<&str> = v["data"]
             .as_array()

@@ -91,15 +91,7 @@ async fn translated_answer_stream_and_conversation_state() {
         .as_str()
         .unwrap()
         .to_owned();
-    let got: Value = h
-        .client
-        .get(h.url(&format!("/v1/responses/{second_id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = h.get_json(&format!("/v1/responses/{second_id}")).await;
     assert_eq!(got["id"], second_id);
     assert_eq!(output_text(&got), "Hello from llmux-mock.");
     let del = h

@@ -14,14 +14,12 @@
 //! - a function response's `{"result": "..."}` is the tool result's text, `{"error": "..."}` an
 //!   error result, and any other JSON is kept as its text.
 
-mod array;
 mod request;
 mod response;
 mod stream;
 mod tail;
 mod wire;
 
-pub use array::ArrayStreamEncoder;
 pub use request::{decode_request, encode_request};
 pub use response::{decode_response, encode_response};
 pub use stream::{StreamDecoder, StreamEncoder};

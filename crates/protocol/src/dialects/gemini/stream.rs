@@ -325,7 +325,24 @@ enum Open {
     },
 }
 
-/// Encodes canonical events as a Gemini SSE stream (`data: {chunk}\r\n\r\n`).
+/// How an encoder frames its chunks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// `streamGenerateContent?alt=sse`: `data: {chunk}\r\n\r\n`.
+    #[default]
+    Sse,
+    /// `streamGenerateContent` without `alt=sse`: the chunks as the elements of one JSON
+    /// array that arrives piece by piece (`[` first, `,\r\n` between, `]` at the end).
+    Array {
+        /// The `[` went out.
+        opened: bool,
+        /// The `]` went out: nothing more is written.
+        closed: bool,
+    },
+}
+
+/// Encodes canonical events as a Gemini stream: SSE (`data: {chunk}\r\n\r\n`), or with
+/// [`StreamEncoder::json_array`] the JSON-array form.
 ///
 /// Each text or thought delta is one chunk; tool arguments are buffered until the block stops,
 /// then sent as one whole `functionCall`; the final chunk carries `finishReason` and
@@ -338,16 +355,48 @@ pub struct StreamEncoder {
     usage: Option<crate::Usage>,
     open: Vec<(usize, Open)>,
     held_signature: Option<String>,
+    framing: Framing,
 }
 
 impl StreamEncoder {
-    /// An encoder at the start of a stream.
+    /// An encoder of an SSE stream, at its start.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An encoder of the JSON-array form of a stream, at its start.
+    pub fn json_array() -> Self {
+        StreamEncoder {
+            framing: Framing::Array {
+                opened: false,
+                closed: false,
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Whether the stream is the JSON-array form (`application/json`) rather than SSE.
+    pub fn is_json_array(&self) -> bool {
+        matches!(self.framing, Framing::Array { .. })
+    }
+
     /// Appends the wire form of `event` to `out` (nothing for events Gemini has no form of).
     pub fn encode(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
+        if let Framing::Array { closed: true, .. } = self.framing {
+            return;
+        }
+        self.encode_event(event, out);
+        if let (
+            Framing::Array { opened, closed },
+            StreamEvent::MessageStop | StreamEvent::Error { .. },
+        ) = (&mut self.framing, event)
+        {
+            out.extend_from_slice(if *opened { b"]" } else { b"[]" });
+            *closed = true;
+        }
+    }
+
+    fn encode_event(&mut self, event: &StreamEvent, out: &mut bytes::BytesMut) {
         match event {
             StreamEvent::MessageStart { id, model, usage } => {
                 self.id = id.clone();
@@ -420,7 +469,7 @@ impl StreamEncoder {
                 let body = serde_json::json!({
                     "error": { "code": 500, "message": message, "status": kind }
                 });
-                write_event(&body, out);
+                self.write(&body, out);
             }
             StreamEvent::MessageStop | StreamEvent::Ping => {}
         }
@@ -460,7 +509,7 @@ impl StreamEncoder {
 
     /// One chunk; `finish` and `last` make it the final one (with usage).
     fn chunk(
-        &self,
+        &mut self,
         parts: Vec<Value>,
         finish: Option<String>,
         last: bool,
@@ -480,12 +529,23 @@ impl StreamEncoder {
         }
         body.insert("modelVersion".into(), Value::String(self.model.clone()));
         body.insert("responseId".into(), Value::String(self.id.clone()));
-        write_event(&Value::Object(body), out);
+        self.write(&Value::Object(body), out);
     }
-}
 
-fn write_event(body: &Value, out: &mut bytes::BytesMut) {
-    out.extend_from_slice(b"data: ");
-    out.extend_from_slice(&serde_json::to_vec(body).unwrap_or_default());
-    out.extend_from_slice(b"\r\n\r\n");
+    /// Writes one chunk in the stream's framing.
+    fn write(&mut self, body: &Value, out: &mut bytes::BytesMut) {
+        let json = serde_json::to_vec(body).unwrap_or_default();
+        match &mut self.framing {
+            Framing::Sse => {
+                out.extend_from_slice(b"data: ");
+                out.extend_from_slice(&json);
+                out.extend_from_slice(b"\r\n\r\n");
+            }
+            Framing::Array { opened, .. } => {
+                out.extend_from_slice(if *opened { b",\r\n" } else { b"[" });
+                *opened = true;
+                out.extend_from_slice(&json);
+            }
+        }
+    }
 }

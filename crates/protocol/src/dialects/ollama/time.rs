@@ -1,12 +1,6 @@
 //! `created_at` timestamps: RFC 3339 in UTC, as Ollama writes them, to and from Unix time.
 
-/// The current Unix time: seconds and nanoseconds.
-pub(super) fn now() -> (u64, u32) {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| (d.as_secs(), d.subsec_nanos()))
-        .unwrap_or((0, 0))
-}
+pub(super) use crate::dialects::unix_now as now;
 
 /// RFC 3339 in UTC, with the fraction Go's `RFC3339Nano` would write (trailing zeros trimmed).
 pub fn format_rfc3339(secs: u64, nanos: u32) -> String {

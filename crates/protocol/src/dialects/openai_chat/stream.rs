@@ -322,10 +322,7 @@ pub struct StreamEncoder {
 impl StreamEncoder {
     /// An encoder; `include_usage` adds the final usage chunk (`stream_options.include_usage`).
     pub fn new(include_usage: bool) -> Self {
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let created = crate::dialects::unix_now().0;
         StreamEncoder {
             include_usage,
             id: String::new(),

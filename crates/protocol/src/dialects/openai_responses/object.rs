@@ -190,8 +190,5 @@ pub(super) fn response_object<'a>(
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub(super) fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    crate::dialects::unix_now().0
 }
