@@ -4,6 +4,7 @@
 //! llmux-mock [--listen 127.0.0.1:9000] [--fixtures DIR] [--chunks N] [--delay-ms N]
 //!            [--chunk-delay-ms N] [--models a,b] [--no-record] [--port-file PATH]
 //!            [--threads N] [--fixture PATH] [--status NNN] [--text TEXT] [--fault FAULT]
+//!            [--fault-rate 0.0..1.0]
 //! ```
 //!
 //! Prints `llmux-mock listening on http://ADDR` once bound; exits on SIGTERM or ctrl-c.
@@ -61,6 +62,9 @@ struct Args {
     /// stall, stall-before-headers, truncate, malformed-json).
     #[arg(long)]
     fault: Option<String>,
+    /// Default `x-mock-fault-rate`: the share of requests (0.0 to 1.0) the fault hits.
+    #[arg(long)]
+    fault_rate: Option<f64>,
 }
 
 fn main() {
@@ -90,6 +94,7 @@ async fn run(args: Args) {
         ("x-mock-status", args.status.map(|s| s.to_string())),
         ("x-mock-text", args.text),
         ("x-mock-fault", args.fault),
+        ("x-mock-fault-rate", args.fault_rate.map(|r| r.to_string())),
     ]
     .into_iter()
     .filter_map(|(k, v)| Some((k.to_owned(), v?)))

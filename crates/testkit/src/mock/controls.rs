@@ -93,6 +93,18 @@ impl Controls {
             }
             None => None,
         };
+        let fault = get("x-mock-fault").map(|v| Fault::parse(&v)).transpose()?;
+        // `x-mock-fault-rate: 0.5`: the fault hits half the requests, at random.
+        let rate = match get("x-mock-fault-rate") {
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("invalid x-mock-fault-rate: {v:?} (0.0 to 1.0)"))?,
+            None => 1.0,
+        };
+        let fault = fault.filter(|_| rate >= 1.0 || fastrand::f64() < rate);
         Ok(Self {
             fixture: get("x-mock-fixture"),
             status,
@@ -100,7 +112,7 @@ impl Controls {
             chunk_delay: number("x-mock-chunk-delay-ms")?.map(Duration::from_millis),
             chunks: number("x-mock-chunks")?.map(|n| n.min(100_000) as usize),
             text: get("x-mock-text"),
-            fault: get("x-mock-fault").map(|v| Fault::parse(&v)).transpose()?,
+            fault,
         })
     }
 }

@@ -122,7 +122,11 @@ pub(crate) async fn handle(
     }
     // From here on, dropping this future (client gone) counts as cancelled.
     let mut tracker = Tracker::new(shared.counters.clone());
-    let controls = match Controls::parse(&parts.headers, &shared.defaults) {
+    let parsed = {
+        let defaults = shared.defaults.read().unwrap_or_else(|e| e.into_inner());
+        Controls::parse(&parts.headers, &defaults)
+    };
+    let controls = match parsed {
         Ok(c) => c,
         Err(msg) => {
             let reply = Reply::error(400, &msg, "invalid_request_error", None);

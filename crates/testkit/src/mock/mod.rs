@@ -152,7 +152,7 @@ pub struct MockStats {
 pub(crate) struct Shared {
     pub(crate) config: MockConfig,
     /// Default `x-mock-*` controls, used when a request does not carry the header.
-    pub(crate) defaults: Vec<(String, String)>,
+    pub(crate) defaults: std::sync::RwLock<Vec<(String, String)>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) recorded: Mutex<VecDeque<RecordedRequest>>,
     pub(crate) fixtures: FixtureCache,
@@ -188,6 +188,7 @@ impl Shared {
 /// - `x-mock-delay-ms`, `x-mock-chunk-delay-ms`, `x-mock-chunks`, `x-mock-text`.
 /// - `x-mock-fault: status:NNN | 429[:SECS] | reset-before-headers | reset-mid-stream |
 ///   stall | stall-before-headers | truncate | malformed-json`.
+/// - `x-mock-fault-rate: 0.0..1.0`: the fault hits only that share of requests, at random.
 pub struct MockUpstream {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -227,7 +228,7 @@ impl MockUpstream {
             tags_json: scripted::ollama_tags(&config.models),
             fixtures: FixtureCache::new(config.fixtures_dir.clone()),
             config,
-            defaults,
+            defaults: std::sync::RwLock::new(defaults),
             counters: Arc::new(Counters::default()),
             recorded: Mutex::new(VecDeque::new()),
         });
@@ -237,6 +238,23 @@ impl MockUpstream {
             shared,
             server,
         })
+    }
+
+    /// Replaces the server-wide default control headers (lowercase names), e.g. to make a
+    /// healthy upstream start failing and recover later. An invalid value is an error and
+    /// leaves the old defaults.
+    pub fn set_defaults(&self, defaults: Vec<(String, String)>) -> Result<(), String> {
+        let defaults: Vec<(String, String)> = defaults
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        controls::Controls::parse(&http::HeaderMap::new(), &defaults)?;
+        *self
+            .shared
+            .defaults
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = defaults;
+        Ok(())
     }
 
     /// The bound address.
