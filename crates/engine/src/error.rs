@@ -120,6 +120,28 @@ pub enum ErrorKind {
         /// What happened.
         detail: String,
     },
+    /// No member that could serve the model can take a request now.
+    #[error(
+        "no upstream for `{model}` can take a request now ({reason}); retry after {retry_after} s"
+    )]
+    NoUpstreamAvailable {
+        /// The requested model.
+        model: String,
+        /// Why (breakers open, rate limits).
+        reason: String,
+        /// Whole seconds until one may be available again.
+        retry_after: String,
+    },
+    /// One of llmux's own rate limits refused the request.
+    #[error(
+        "too many requests: the rate limit of {scope} is exhausted; retry after {retry_after} s"
+    )]
+    RateLimited {
+        /// What is limited (`client 10.0.0.1`, `forward tenant-a`).
+        scope: String,
+        /// Whole seconds until a request would be admitted.
+        retry_after: String,
+    },
     /// A bug or resource problem in llmux.
     #[error("internal error: {0}")]
     Internal(String),
@@ -147,8 +169,10 @@ impl GatewayError {
             | ErrorKind::PayloadTooLarge { .. }
             | ErrorKind::RouteNotFound { .. }
             | ErrorKind::MethodNotAllowed { .. }
-            | ErrorKind::UnsupportedTranslation { .. } => Side::Client,
+            | ErrorKind::UnsupportedTranslation { .. }
+            | ErrorKind::RateLimited { .. } => Side::Client,
             ErrorKind::UpstreamUnreachable { .. }
+            | ErrorKind::NoUpstreamAvailable { .. }
             | ErrorKind::UpstreamTimeout { .. }
             | ErrorKind::UpstreamStatus { .. }
             | ErrorKind::UpstreamBroken { .. } => Side::Upstream,
@@ -181,6 +205,8 @@ impl GatewayError {
             ErrorKind::PayloadTooLarge { .. } => 413,
             ErrorKind::UpstreamUnreachable { .. } | ErrorKind::UpstreamBroken { .. } => 502,
             ErrorKind::UpstreamTimeout { .. } => 504,
+            ErrorKind::NoUpstreamAvailable { .. } => 503,
+            ErrorKind::RateLimited { .. } => 429,
             ErrorKind::Internal(_) => 500,
         }
     }
@@ -201,6 +227,8 @@ impl GatewayError {
             ErrorKind::UpstreamUnreachable { .. } => "upstream_unreachable",
             ErrorKind::UpstreamTimeout { .. } => "upstream_timeout",
             ErrorKind::UpstreamBroken { .. } => "upstream_broken",
+            ErrorKind::NoUpstreamAvailable { .. } => "no_upstream_available",
+            ErrorKind::RateLimited { .. } => "rate_limited",
             ErrorKind::Internal(_) => "internal_error",
         }
     }
@@ -209,6 +237,8 @@ impl GatewayError {
     pub fn retry_after(&self) -> Option<&str> {
         match &self.0 {
             ErrorKind::UpstreamStatus { retry_after, .. } => retry_after.as_deref(),
+            ErrorKind::NoUpstreamAvailable { retry_after, .. }
+            | ErrorKind::RateLimited { retry_after, .. } => Some(retry_after),
             _ => None,
         }
     }
@@ -224,6 +254,14 @@ impl GatewayError {
         }
     }
 
+    /// llmux's own rate limit on `scope`, admitting again after `wait`.
+    pub fn rate_limited(scope: impl Into<String>, wait: Duration) -> Self {
+        GatewayError(ErrorKind::RateLimited {
+            scope: scope.into(),
+            retry_after: whole_seconds(wait).to_string(),
+        })
+    }
+
     /// Shorthand for an invalid field.
     pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
         GatewayError(ErrorKind::InvalidField {
@@ -231,6 +269,12 @@ impl GatewayError {
             message: message.into(),
         })
     }
+}
+
+/// A wait in whole seconds, rounded up, at least 1 (the form of `Retry-After`).
+pub fn whole_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod compat;
 pub mod config;
 pub mod count;
+mod dispatch;
 mod dropped;
 pub mod embed;
 pub mod error;
@@ -12,11 +13,13 @@ pub mod passthrough;
 pub mod profile;
 pub mod record;
 pub mod responses;
+pub mod routing;
 pub mod snapshot;
 pub mod summary;
 mod translate;
 pub mod upstream;
 
+pub use dispatch::ATTEMPTS_HEADER;
 pub use error::{ErrorKind, GatewayError, Side};
 pub use gateway::Gateway;
 pub use snapshot::Snapshot;

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use llmux_protocol::Usage;
 
+use crate::routing::group::MemberGuard;
+
 /// What happened to one request.
 #[derive(Debug, Clone)]
 pub struct RequestRecord {
@@ -31,6 +33,8 @@ pub struct RequestRecord {
     pub usage: Option<Usage>,
     /// Error code when the request failed (`upstream_timeout`, `client_disconnected`, ...).
     pub error: Option<&'static str>,
+    /// Upstream attempts made (retries, failovers and fallbacks included).
+    pub attempts: u32,
 }
 
 impl RequestRecord {
@@ -55,6 +59,7 @@ impl RequestRecord {
             duration: Duration::ZERO,
             usage: None,
             error: None,
+            attempts: 1,
         }
     }
 }
@@ -88,6 +93,7 @@ impl RecordSink for LogSink {
             cached_tokens = usage.cached_tokens,
             reasoning_tokens = usage.reasoning_tokens,
             error = r.error,
+            attempts = r.attempts,
             "request finished"
         );
     }
@@ -98,6 +104,7 @@ pub struct Recorder {
     sink: Arc<dyn RecordSink>,
     started: Instant,
     record: Option<RequestRecord>,
+    member: Option<MemberGuard>,
 }
 
 impl Recorder {
@@ -107,7 +114,27 @@ impl Recorder {
             sink,
             started,
             record: Some(record),
+            member: None,
         }
+    }
+
+    /// Ties a group member's in-flight slot to this request: released, with the outcome fed
+    /// to the member's statistics, when the record is emitted.
+    pub fn attach(&mut self, member: MemberGuard) {
+        self.member = Some(member);
+    }
+
+    /// Sets how many upstream attempts the request took.
+    pub fn attempts(&mut self, n: u32) {
+        if let Some(r) = self.record.as_mut() {
+            r.attempts = n;
+        }
+    }
+
+    /// Drops the record without emitting it: an attempt that is retried elsewhere.
+    pub fn discard(&mut self) {
+        self.record = None;
+        self.member = None;
     }
 
     /// Marks the arrival of the first upstream body byte (first call wins).
@@ -136,6 +163,13 @@ impl Recorder {
     pub fn finish(&mut self) {
         if let Some(mut r) = self.record.take() {
             r.duration = self.started.elapsed();
+            if let Some(member) = self.member.take() {
+                let tokens = r
+                    .usage
+                    .as_ref()
+                    .map(|u| u.prompt_tokens.saturating_add(u.completion_tokens));
+                member.finish(r.error.is_none() && r.status < 500, r.ttft, tokens);
+            }
             self.sink.record(r);
         }
     }
@@ -177,6 +211,7 @@ mod tests {
             duration: Duration::ZERO,
             usage: None,
             error: None,
+            attempts: 1,
         }
     }
 

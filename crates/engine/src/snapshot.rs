@@ -8,9 +8,10 @@ use std::sync::Arc;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use llmux_providers::{azure, Operation, ProviderKind, Quirks};
 
-use crate::config::{Config, Source, Timeouts};
+use crate::config::{Config, ModelTarget, Source, Timeouts};
 use crate::error::{ErrorKind, GatewayError};
 use crate::profile::Profile;
+use crate::routing::group::{Group, Registry};
 
 /// A provider ready to receive requests.
 #[derive(Debug)]
@@ -110,6 +111,13 @@ pub struct VirtualModel {
     pub profile: Profile,
     /// Listing description.
     pub description: Option<String>,
+    /// The group serving it, when its target is a group (`provider`/`model` are then the
+    /// group's first member's).
+    pub group: Option<Arc<Group>>,
+    /// Models tried in order when the target is unavailable or keeps failing.
+    pub fallbacks: Vec<String>,
+    /// Whether a prompt too long for the model also falls back.
+    pub fallback_on_context_length: bool,
 }
 
 /// Where a request goes.
@@ -121,6 +129,30 @@ pub struct Route<'s> {
     pub model: &'s str,
     /// Profile to apply, if the name was a virtual model.
     pub profile: Option<&'s Profile>,
+    /// Timeouts in force: the provider's, or its group's.
+    pub timeouts: &'s Timeouts,
+}
+
+/// What serves a requested model name.
+#[derive(Debug, Clone)]
+pub enum Serving<'s> {
+    /// One upstream model.
+    One(Route<'s>),
+    /// A group of members behind a balancer.
+    Group(&'s Arc<Group>),
+}
+
+/// Everything needed to serve a model name: what serves it, its profile and its fallbacks.
+#[derive(Debug, Clone)]
+pub struct Plan<'s> {
+    /// The first choice.
+    pub serving: Serving<'s>,
+    /// Profile of the virtual model, applied on every attempt.
+    pub profile: Option<&'s Profile>,
+    /// Model names tried in order once the first choice is exhausted.
+    pub fallbacks: &'s [String],
+    /// Whether a context-length error also falls back.
+    pub fallback_on_context_length: bool,
 }
 
 /// The compiled runtime configuration.
@@ -137,13 +169,24 @@ pub struct Snapshot {
     /// Bare model name → providers listing it.
     listed: HashMap<String, Vec<Arc<Provider>>>,
     default: Option<(Arc<Provider>, String, Option<Arc<VirtualModel>>)>,
+    /// Groups in name order.
+    pub groups: Vec<Arc<Group>>,
+    by_group: HashMap<String, Arc<Group>>,
+    /// Live member state, shared with the snapshots built after this one.
+    pub registry: Arc<Registry>,
     /// Unix time the snapshot was built (the `created` of listed models).
     pub created: u64,
 }
 
 impl Snapshot {
-    /// Compiles a validated configuration.
+    /// Compiles a validated configuration, with fresh member state.
     pub fn build(config: Config) -> Result<Snapshot, GatewayError> {
+        Snapshot::build_with(config, Arc::new(Registry::default()))
+    }
+
+    /// Compiles a validated configuration, keeping the live state (breakers, latency
+    /// statistics) of members that `registry` already knows.
+    pub fn build_with(config: Config, registry: Arc<Registry>) -> Result<Snapshot, GatewayError> {
         let mut providers = Vec::new();
         let mut by_provider = HashMap::new();
         for p in &config.providers {
@@ -164,16 +207,62 @@ impl Snapshot {
             by_virtual: HashMap::new(),
             listed,
             default: None,
+            groups: Vec::new(),
+            by_group: HashMap::new(),
+            registry,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
             config,
         };
-        for m in &snap.config.models {
-            let (provider, model) = snap.resolve_target(&m.target).ok_or_else(|| {
-                ErrorKind::Internal(format!("virtual model `{}` has no valid target", m.name))
+        let mut used = std::collections::HashSet::new();
+        for g in &snap.config.groups {
+            let group = Group::build(
+                g,
+                &snap.registry,
+                |target| snap.resolve_target(target),
+                |id| {
+                    snap.config
+                        .provider(id)
+                        .map(|p| (p.breaker, p.rate_limit))
+                        .unwrap_or_default()
+                },
+            )
+            .ok_or_else(|| {
+                ErrorKind::Internal(format!(
+                    "group `{}` has a member with no valid target",
+                    g.name
+                ))
             })?;
+            used.extend(group.members.iter().map(|m| m.state.id.clone()));
+            let group = Arc::new(group);
+            snap.by_group.insert(g.name.clone(), group.clone());
+            snap.groups.push(group);
+        }
+        snap.registry.retain(&used);
+        for m in &snap.config.models {
+            let no_target = || {
+                GatewayError::from(ErrorKind::Internal(format!(
+                    "virtual model `{}` has no valid target",
+                    m.name
+                )))
+            };
+            let (provider, model, group) = match &m.target {
+                ModelTarget::Model(target) => {
+                    let (p, model) = snap.resolve_target(target).ok_or_else(no_target)?;
+                    (p, model, None)
+                }
+                ModelTarget::Group(name) => {
+                    let group = snap.by_group.get(name).ok_or_else(no_target)?;
+                    let first = group.members.first().ok_or_else(no_target)?;
+                    (
+                        first.provider.clone(),
+                        first.model.clone(),
+                        Some(group.clone()),
+                    )
+                }
+            };
             let vm = Arc::new(VirtualModel {
                 name: m.name.clone(),
                 provider,
@@ -183,14 +272,21 @@ impl Snapshot {
                     clamp: m.clamp.clone(),
                 },
                 description: m.description.clone(),
+                group,
+                fallbacks: m.fallbacks.clone(),
+                fallback_on_context_length: m.fallback_on_context_length,
             });
             snap.by_virtual.insert(m.name.clone(), vm.clone());
             snap.models.push(vm);
         }
         if let Some(dm) = snap.config.default_model.clone() {
-            snap.default = match snap.by_virtual.get(&dm) {
-                Some(vm) => Some((vm.provider.clone(), vm.model.clone(), Some(vm.clone()))),
-                None => snap.resolve_target(&dm).map(|(p, m)| (p, m, None)),
+            snap.default = match (snap.by_virtual.get(&dm), snap.by_group.get(&dm)) {
+                (Some(vm), _) => Some((vm.provider.clone(), vm.model.clone(), Some(vm.clone()))),
+                (None, Some(g)) => g
+                    .members
+                    .first()
+                    .map(|m| (m.provider.clone(), m.model.clone(), None)),
+                (None, None) => snap.resolve_target(&dm).map(|(p, m)| (p, m, None)),
             };
         }
         Ok(snap)
@@ -218,6 +314,15 @@ impl Snapshot {
                 provider: &vm.provider,
                 model: &vm.model,
                 profile: Some(&vm.profile).filter(|p| !p.is_empty()),
+                timeouts: &vm.provider.timeouts,
+            });
+        }
+        if let Some(first) = self.by_group.get(name).and_then(|g| g.members.first()) {
+            return Ok(Route {
+                provider: &first.provider,
+                model: &first.model,
+                profile: None,
+                timeouts: &first.provider.timeouts,
             });
         }
         if let Some((prefix, model)) = name.split_once('/') {
@@ -227,6 +332,7 @@ impl Snapshot {
                         provider: p,
                         model,
                         profile: None,
+                        timeouts: &p.timeouts,
                     });
                 }
             }
@@ -237,6 +343,7 @@ impl Snapshot {
                     provider: only,
                     model: name,
                     profile: None,
+                    timeouts: &only.timeouts,
                 })
             }
             Some(several) => {
@@ -255,6 +362,7 @@ impl Snapshot {
                 provider,
                 model,
                 profile: vm.as_ref().map(|v| &v.profile).filter(|p| !p.is_empty()),
+                timeouts: &provider.timeouts,
             });
         }
         Err(ErrorKind::ModelNotFound {
@@ -263,9 +371,73 @@ impl Snapshot {
         .into())
     }
 
-    /// Model ids for `/v1/models`: virtual models, then every provider's `provider/model`.
+    /// Resolves a requested model name to everything that may serve it: a virtual model (its
+    /// target or group, profile and fallbacks), a group by name, or what [`Snapshot::resolve`]
+    /// finds.
+    pub fn plan<'s>(&'s self, name: &'s str) -> Result<Plan<'s>, GatewayError> {
+        if let Some(vm) = self.by_virtual.get(name) {
+            let profile = Some(&vm.profile).filter(|p| !p.is_empty());
+            let serving = match &vm.group {
+                Some(group) => Serving::Group(group),
+                None => Serving::One(Route {
+                    provider: &vm.provider,
+                    model: &vm.model,
+                    profile,
+                    timeouts: &vm.provider.timeouts,
+                }),
+            };
+            return Ok(Plan {
+                serving,
+                profile,
+                fallbacks: &vm.fallbacks,
+                fallback_on_context_length: vm.fallback_on_context_length,
+            });
+        }
+        if let Some(group) = self.by_group.get(name) {
+            return Ok(Plan {
+                serving: Serving::Group(group),
+                profile: None,
+                fallbacks: &[],
+                fallback_on_context_length: false,
+            });
+        }
+        if let Some((_, _, Some(vm))) = &self.default {
+            if self.resolve_direct(name).is_none() {
+                return self.plan(&vm.name);
+            }
+        }
+        if let Some(dm) = &self.config.default_model {
+            if self.by_group.contains_key(dm) && self.resolve_direct(name).is_none() {
+                return self.plan(dm);
+            }
+        }
+        let route = self.resolve(name)?;
+        Ok(Plan {
+            profile: route.profile,
+            serving: Serving::One(route),
+            fallbacks: &[],
+            fallback_on_context_length: false,
+        })
+    }
+
+    /// `provider/model` or a model listed by one provider, without the default model.
+    fn resolve_direct(&self, name: &str) -> Option<()> {
+        if let Some((prefix, model)) = name.split_once('/') {
+            if self.by_provider.contains_key(prefix) && !model.is_empty() {
+                return Some(());
+            }
+        }
+        self.listed.contains_key(name).then_some(())
+    }
+
+    /// Model ids for `/v1/models`: virtual models and groups, then every provider's
+    /// `provider/model`.
     pub fn model_ids(&self) -> impl Iterator<Item = (String, &str)> {
-        let virtual_models = self.models.iter().map(|m| (m.name.clone(), "llmux"));
+        let virtual_models = self
+            .models
+            .iter()
+            .map(|m| (m.name.clone(), "llmux"))
+            .chain(self.groups.iter().map(|g| (g.name.clone(), "llmux")));
         let provider_models = self.providers.iter().flat_map(|p| {
             p.models
                 .iter()

@@ -67,6 +67,16 @@ pub fn render(config: &Config) -> String {
         let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
         let _ = writeln!(s, "  models      {}", names.join(", "));
     }
+    for g in &config.groups {
+        let members: Vec<&str> = g.members.iter().map(|m| m.target.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  group       {} ({}): {}",
+            g.name,
+            g.strategy.as_str(),
+            members.join(", ")
+        );
+    }
     if let Some(dm) = &config.default_model {
         let _ = writeln!(s, "  default     {dm}");
     }

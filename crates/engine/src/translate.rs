@@ -144,7 +144,7 @@ impl Gateway {
     /// Serves a request whose provider speaks another dialect.
     pub(crate) async fn translate(
         &self,
-        inbound: Inbound,
+        inbound: &Inbound,
         route: &Route<'_>,
         requested_model: String,
         started: Instant,
@@ -204,10 +204,17 @@ impl Gateway {
         // becomes the answer's text again on the way back.
         let forced_tool = provider.kind.dialect() == Dialect::Anthropic
             && forced_tool::wants_forced_tool(&request);
-        let out_headers = crate::passthrough::upstream_headers(&inbound, provider);
+        let out_headers = crate::passthrough::upstream_headers(inbound, provider);
         let url = provider.chat_url(route.model, request.stream);
-        let response =
-            upstream::send(provider, Method::POST, &url, out_headers, Bytes::from(body)).await?;
+        let response = upstream::send_within(
+            provider,
+            route.timeouts.first_byte,
+            Method::POST,
+            &url,
+            out_headers,
+            Bytes::from(body),
+        )
+        .await?;
 
         if !response.status.is_success() {
             return Err(provider_error(&provider.id, response).await);
@@ -265,14 +272,14 @@ impl Gateway {
                 response.body,
                 mode,
                 provider.id.clone(),
-                provider.timeouts.idle,
+                route.timeouts.idle,
                 None,
                 recorder,
             );
             body.peek().await?;
             body
         } else {
-            let bytes = read_all(&provider.id, response.body, provider.timeouts.total).await?;
+            let bytes = read_all(&provider.id, response.body, route.timeouts.total).await?;
             recorder.first_byte();
             let mut answer = (upstream_codec.decode_response)(&bytes).map_err(|e| {
                 GatewayError::from(ErrorKind::UpstreamBroken {

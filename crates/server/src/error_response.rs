@@ -14,6 +14,7 @@ fn openai_type(err: &GatewayError) -> &'static str {
     match (err.status(), err.side()) {
         (404, _) if err.code() == "unknown_url" => "invalid_request_error",
         (413, _) => "invalid_request_error",
+        (429, _) => "requests",
         (_, Side::Client) => "invalid_request_error",
         (_, Side::Upstream) => "upstream_error",
         (_, Side::Gateway) => "server_error",

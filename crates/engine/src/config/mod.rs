@@ -6,6 +6,7 @@
 
 mod env;
 mod errors;
+mod groups;
 mod raw;
 mod sources;
 mod units;
@@ -38,6 +39,8 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.
     pub models: Vec<ModelConfig>,
+    /// Upstream groups, by name order.
+    pub groups: Vec<GroupConfig>,
     /// The file this came from, if any.
     pub file: Option<PathBuf>,
     /// Preset key variables that were not set (for the start-up summary).
@@ -177,6 +180,118 @@ pub struct ProviderConfig {
     pub api_version: Option<String>,
     /// Azure model → deployment map.
     pub deployments: BTreeMap<String, String>,
+    /// Circuit breaker of each of its models; `None` when switched off.
+    pub breaker: Option<BreakerSettings>,
+    /// Requests and tokens per minute per model.
+    pub rate_limit: MemberLimit,
+}
+
+/// Circuit breaker settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerSettings {
+    /// Failure rate that opens the breaker.
+    pub threshold: f64,
+    /// Window the rate is measured over.
+    pub window: Duration,
+    /// Fewest requests in the window before the rate counts.
+    pub min_requests: u32,
+    /// Open time before a half-open probe.
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        BreakerSettings {
+            threshold: 0.5,
+            window: Duration::from_secs(60),
+            min_requests: 5,
+            cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Requests and tokens per minute for one upstream model (`None`: unlimited).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberLimit {
+    /// Requests per minute.
+    pub rpm: Option<u32>,
+    /// Tokens per minute.
+    pub tpm: Option<u32>,
+}
+
+/// What a virtual model points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelTarget {
+    /// `provider/model`, or a model listed by exactly one provider.
+    Model(String),
+    /// A group name.
+    Group(String),
+}
+
+/// An upstream group.
+#[derive(Debug, Clone)]
+pub struct GroupConfig {
+    /// The group's name (also usable as a model name).
+    pub name: String,
+    /// How a member is picked.
+    pub strategy: crate::routing::balance::Strategy,
+    /// Members in declaration order.
+    pub members: Vec<MemberConfig>,
+    /// Retry settings.
+    pub retry: RetrySettings,
+    /// Timeouts overriding the members' providers' own.
+    pub timeouts: Option<Timeouts>,
+    /// Hedged requests, when switched on.
+    pub hedge: Option<HedgeSettings>,
+    /// Free text for listings.
+    pub description: Option<String>,
+}
+
+/// One member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberConfig {
+    /// `provider/model` as written.
+    pub target: String,
+    /// Traffic share.
+    pub weight: u32,
+    /// Tier (lower first).
+    pub priority: u32,
+}
+
+/// Retry settings of a group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetrySettings {
+    /// Retries after the first attempt.
+    pub attempts: u32,
+    /// Backoff base.
+    pub initial: Duration,
+    /// Longest backoff.
+    pub max_backoff: Duration,
+    /// Longest `Retry-After` waited for.
+    pub max_retry_after: Duration,
+    /// Retries as a share of requests.
+    pub budget: f64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            attempts: 2,
+            initial: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(10),
+            budget: 0.2,
+        }
+    }
+}
+
+/// Hedged-request settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HedgeSettings {
+    /// Fixed delay; `None` means the p95 of recent time to first byte.
+    pub after: Option<Duration>,
+    /// Lower bound of a p95-derived delay.
+    pub min_delay: Duration,
 }
 
 /// A virtual model.
@@ -184,14 +299,18 @@ pub struct ProviderConfig {
 pub struct ModelConfig {
     /// The name clients use.
     pub name: String,
-    /// What serves it: `provider/model`, or a model listed by exactly one provider.
-    pub target: String,
+    /// What serves it.
+    pub target: ModelTarget,
     /// Fields applied when the caller did not send them.
     pub defaults: Option<serde_json::Map<String, serde_json::Value>>,
     /// Fields forced over the caller's.
     pub clamp: Option<serde_json::Map<String, serde_json::Value>>,
     /// Free text for listings.
     pub description: Option<String>,
+    /// Models tried in order when the target is unavailable or keeps failing.
+    pub fallbacks: Vec<String>,
+    /// Whether a prompt too long for the model also falls back.
+    pub fallback_on_context_length: bool,
 }
 
 /// The embedded defaults.
@@ -231,6 +350,11 @@ impl Config {
     /// The provider with this id.
     pub fn provider(&self, id: &str) -> Option<&ProviderConfig> {
         self.providers.iter().find(|p| p.id == id)
+    }
+
+    /// The group with this name.
+    pub fn group(&self, name: &str) -> Option<&GroupConfig> {
+        self.groups.iter().find(|g| g.name == name)
     }
 }
 

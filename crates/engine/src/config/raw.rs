@@ -23,6 +23,9 @@ pub struct RawConfig {
     /// Virtual models by name: an alias (`"provider/model"`) or a model with a profile.
     #[serde(default)]
     pub models: BTreeMap<String, RawModel>,
+    /// Upstream groups by name: several `provider/model` members behind one balancer.
+    #[serde(default)]
+    pub groups: BTreeMap<String, RawGroup>,
 }
 
 /// `server:` section.
@@ -88,6 +91,103 @@ pub struct RawProvider {
     /// Azure: model name → deployment name (a model without an entry uses its own name).
     #[serde(default)]
     pub deployments: BTreeMap<String, String>,
+    /// Circuit breaker of each of this provider's models (as group members).
+    pub breaker: Option<RawBreaker>,
+    /// Requests and tokens per minute allowed to each of this provider's models.
+    pub rate_limit: Option<RawMemberLimit>,
+}
+
+/// A circuit breaker; any field left out keeps its default.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    /// Failure rate (0.01 to 1.0) over the window that opens the breaker (default 0.5).
+    pub threshold: Option<f64>,
+    /// Sliding window the failure rate is measured over (default `60s`).
+    pub window: Option<Human>,
+    /// Fewest requests in the window before the rate counts (default 5).
+    pub min_requests: Option<u32>,
+    /// How long an open breaker refuses before a half-open probe (default `30s`).
+    pub cooldown: Option<Human>,
+    /// `false` switches the breaker off.
+    pub enabled: Option<bool>,
+}
+
+/// Requests and tokens per minute for one upstream model.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemberLimit {
+    /// Requests per minute.
+    pub rpm: Option<u32>,
+    /// Tokens (prompt + completion) per minute.
+    pub tpm: Option<u32>,
+}
+
+/// One `groups.<name>` entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Balancing strategy: `round_robin` (default), `weighted_round_robin`, `random`,
+    /// `failover`, `response_aware`, `least_in_flight`, `ttft_aware`.
+    pub strategy: Option<String>,
+    /// The members: `provider/model`, or a mapping with `target`, `weight`, `priority`.
+    pub members: Vec<RawMember>,
+    /// Retries after a failed attempt (before the first byte reached the client).
+    pub retry: Option<RawRetry>,
+    /// Timeouts for every member of this group (override the providers' own).
+    pub timeouts: Option<RawTimeouts>,
+    /// Send a second attempt when the first is slow to start answering.
+    pub hedge: Option<RawHedge>,
+    /// Free text shown in model listings.
+    pub description: Option<String>,
+}
+
+/// A group member: short or long form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawMember {
+    /// `provider/model`.
+    Target(String),
+    /// With weight and priority.
+    Full(RawMemberFull),
+}
+
+/// The long form of a group member.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemberFull {
+    /// `provider/model` (or a model listed by exactly one provider).
+    pub target: String,
+    /// Share of traffic under `weighted_round_robin` and `random` (default 1).
+    pub weight: Option<u32>,
+    /// Tier: members of a lower number are used first (default 0).
+    pub priority: Option<u32>,
+}
+
+/// Retry settings of a group.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Retries after the first attempt (default 2; 0 switches retries off).
+    pub attempts: Option<u32>,
+    /// Backoff base before the first retry of the same member (default `200ms`).
+    pub initial: Option<Human>,
+    /// Longest backoff (default `5s`).
+    pub max_backoff: Option<Human>,
+    /// Longest `Retry-After` llmux waits for; longer ones end the retries (default `10s`).
+    pub max_retry_after: Option<Human>,
+    /// Retries allowed as a share of requests (default 0.2: at most 20% extra load).
+    pub budget: Option<f64>,
+}
+
+/// Hedged requests of a group.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedge {
+    /// A fixed delay before the second attempt; default: the p95 of recent time to first byte.
+    pub after: Option<Human>,
+    /// Lower bound of the delay when it comes from the p95 (default `100ms`).
+    pub min_delay: Option<Human>,
 }
 
 /// A virtual model: a plain alias or a target with a parameter profile.
@@ -105,7 +205,13 @@ pub enum RawModel {
 #[serde(deny_unknown_fields)]
 pub struct RawProfile {
     /// `provider/model` (or a model listed by exactly one provider) that serves this name.
-    pub target: String,
+    pub target: Option<String>,
+    /// A group (see `groups:`) that serves this name, instead of `target`.
+    pub group: Option<String>,
+    /// Models tried, in order, when the target is unavailable or keeps failing.
+    pub fallbacks: Option<Vec<String>>,
+    /// Also fall back when the prompt is too long for the model (default false).
+    pub fallback_on_context_length: Option<bool>,
     /// Request fields applied when the caller did not send them (nested objects merge).
     pub defaults: Option<serde_json::Map<String, serde_json::Value>>,
     /// Request fields forced over whatever the caller sent (nested objects merge).

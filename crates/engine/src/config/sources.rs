@@ -7,7 +7,7 @@ use llmux_providers::{presets, AuthScheme, Preset, ProviderKind, Quirks, PRESETS
 use super::env::{self, read_secret_file, Env, EnvEndpoint};
 use super::raw::RawProvider;
 use super::validate::{timeouts, Errors};
-use super::{ProviderConfig, Secret, Source, Timeouts};
+use super::{BreakerSettings, MemberLimit, ProviderConfig, Secret, Source, Timeouts};
 
 /// Builds every provider, in order: file entries, env endpoints, presets enabled by keys.
 /// Also returns the presets whose key variables were not set.
@@ -96,6 +96,8 @@ pub(super) fn providers(
                     .to_owned()
             }),
             deployments: BTreeMap::new(),
+            breaker: Some(BreakerSettings::default()),
+            rate_limit: MemberLimit::default(),
         });
     }
     (out, unset)
@@ -272,6 +274,8 @@ fn from_file(
                 .unwrap_or_else(|| llmux_providers::azure::DEFAULT_API_VERSION.to_owned())
         }),
         deployments: raw.deployments.clone(),
+        breaker: super::groups::breaker(raw.breaker.as_ref(), &format!("{path}.breaker"), errors),
+        rate_limit: super::groups::member_limit(raw.rate_limit.as_ref()),
     })
 }
 
@@ -362,5 +366,7 @@ fn from_env_endpoint(
         api_version: (kind == ProviderKind::Azure)
             .then(|| llmux_providers::azure::DEFAULT_API_VERSION.to_owned()),
         deployments: BTreeMap::new(),
+        breaker: Some(BreakerSettings::default()),
+        rate_limit: MemberLimit::default(),
     })
 }

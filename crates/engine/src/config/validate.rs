@@ -10,14 +10,21 @@ use serde_json::Value;
 use super::env::{substitute, Env};
 use super::errors::{did_you_mean, ConfigError, ConfigErrors};
 use super::raw::{
-    kind_of, Human, RawConfig, RawModel, RawProfile, RawProvider, RawServer, RawTimeouts,
+    kind_of, Human, RawConfig, RawGroup, RawModel, RawProfile, RawProvider, RawServer, RawTimeouts,
 };
 use super::units::{parse_duration, parse_size};
 use super::yaml::{self, YamlDoc};
-use super::{sources, Config, ModelConfig, ServerConfig, Timeouts};
+use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 5] = ["server", "data_dir", "default_model", "providers", "models"];
+const TOP_KEYS: [&str; 6] = [
+    "server",
+    "data_dir",
+    "default_model",
+    "providers",
+    "models",
+    "groups",
+];
 
 /// Collects errors, attaching file lines to paths.
 pub(super) struct Errors<'a> {
@@ -160,6 +167,11 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
             raw.models.insert(name.clone(), m);
         }
     }
+    for (name, v) in entries(map.get("groups"), "groups", errors) {
+        if let Some(g) = typed::<RawGroup>(v, &format!("groups.{name}"), errors) {
+            raw.groups.insert(name.clone(), g);
+        }
+    }
     raw
 }
 
@@ -271,24 +283,47 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         .filter(|id| !providers.iter().any(|p| &p.id == *id))
         .cloned()
         .collect();
+    let groups = super::groups::groups(raw.groups, timeouts, errors);
     let models = raw
         .models
         .into_iter()
         .map(|(name, m)| match m {
             RawModel::Alias(target) => ModelConfig {
                 name,
-                target,
+                target: ModelTarget::Model(target),
                 defaults: None,
                 clamp: None,
                 description: None,
+                fallbacks: Vec::new(),
+                fallback_on_context_length: false,
             },
-            RawModel::Profile(p) => ModelConfig {
-                name,
-                target: p.target,
-                defaults: p.defaults,
-                clamp: p.clamp,
-                description: p.description,
-            },
+            RawModel::Profile(p) => {
+                let path = format!("models.{name}");
+                let target = match (p.target, p.group) {
+                    (Some(t), None) => ModelTarget::Model(t),
+                    (None, Some(g)) => ModelTarget::Group(g),
+                    (Some(t), Some(_)) => {
+                        errors.at(&path, "give either `target` or `group`, not both");
+                        ModelTarget::Model(t)
+                    }
+                    (None, None) => {
+                        errors.at(
+                            &path,
+                            "a model needs `target: provider/model` or `group: <group name>`",
+                        );
+                        ModelTarget::Group(String::new())
+                    }
+                };
+                ModelConfig {
+                    name,
+                    target,
+                    defaults: p.defaults,
+                    clamp: p.clamp,
+                    description: p.description,
+                    fallbacks: p.fallbacks.unwrap_or_default(),
+                    fallback_on_context_length: p.fallback_on_context_length.unwrap_or(false),
+                }
+            }
         })
         .collect::<Vec<_>>();
     let config = Config {
@@ -297,6 +332,7 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         default_model: raw.default_model,
         providers,
         models,
+        groups,
         file: None,
         unset_presets,
     };
@@ -357,16 +393,50 @@ fn check_models(config: &Config, rejected: &[String], errors: &mut Errors<'_>) {
         if m.name.is_empty() {
             errors.at(&path, "a model name must not be empty");
         }
-        let prefix = m.target.split('/').next().unwrap_or_default();
-        if !rejected.iter().any(|r| r == prefix) {
-            check_target(
-                &m.target,
-                &format!("{path}.target"),
-                &ids,
-                &declared,
-                &listed,
-                errors,
+        match &m.target {
+            ModelTarget::Model(target) => {
+                let prefix = target.split('/').next().unwrap_or_default();
+                if !rejected.iter().any(|r| r == prefix) {
+                    check_target(
+                        target,
+                        &format!("{path}.target"),
+                        &ids,
+                        &declared,
+                        &listed,
+                        errors,
+                    );
+                }
+            }
+            ModelTarget::Group(g) if g.is_empty() => {}
+            ModelTarget::Group(g) => {
+                if config.group(g).is_none() {
+                    let names = config.groups.iter().map(|g| g.name.as_str());
+                    let hint = match did_you_mean(g, names.clone()) {
+                        Some(s) => format!(" (did you mean `{s}`?)"),
+                        None => String::new(),
+                    };
+                    errors.at(
+                        &format!("{path}.group"),
+                        format!(
+                            "no group is named `{g}`{hint}; groups are declared under `groups:`"
+                        ),
+                    );
+                }
+            }
+        }
+        if config.group(&m.name).is_some() {
+            errors.at(
+                &path,
+                format!("`{}` is both a model and a group; rename one", m.name),
             );
+        }
+        for (i, fb) in m.fallbacks.iter().enumerate() {
+            let fb_path = format!("{path}.fallbacks[{i}]");
+            if fb == &m.name {
+                errors.at(&fb_path, "a model cannot fall back to itself");
+            } else if !config.models.iter().any(|o| &o.name == fb) && config.group(fb).is_none() {
+                check_target(fb, &fb_path, &ids, &declared, &listed, errors);
+            }
         }
         for (section, map) in [("defaults", &m.defaults), ("clamp", &m.clamp)] {
             if map.as_ref().is_some_and(|m| m.contains_key("model")) {
@@ -377,8 +447,23 @@ fn check_models(config: &Config, rejected: &[String], errors: &mut Errors<'_>) {
             }
         }
     }
+    for g in &config.groups {
+        for (i, member) in g.members.iter().enumerate() {
+            let prefix = member.target.split('/').next().unwrap_or_default();
+            if !rejected.iter().any(|r| r == prefix) {
+                check_target(
+                    &member.target,
+                    &format!("groups.{}.members[{i}]", g.name),
+                    &ids,
+                    &declared,
+                    &listed,
+                    errors,
+                );
+            }
+        }
+    }
     if let Some(dm) = &config.default_model {
-        let is_virtual = config.models.iter().any(|m| &m.name == dm);
+        let is_virtual = config.models.iter().any(|m| &m.name == dm) || config.group(dm).is_some();
         if !is_virtual {
             check_target(dm, "default_model", &ids, &declared, &listed, errors);
         }

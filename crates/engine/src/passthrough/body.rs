@@ -162,6 +162,11 @@ impl PassthroughBody {
         }
     }
 
+    /// The request's record, to add what the caller learns after the body was built.
+    pub fn recorder(&mut self) -> &mut Recorder {
+        &mut self.recorder
+    }
+
     /// Waits for the first upstream chunk before the response head is committed, so that an
     /// upstream that fails at once still gets a proper error status instead of a broken stream.
     pub async fn peek(&mut self) -> Result<(), GatewayError> {

@@ -131,7 +131,7 @@ pub(crate) fn add_provider_headers(
 }
 
 /// How the inbound request names its model and whether it streams by default.
-fn client_target(inbound: &Inbound) -> request::Target<'_> {
+pub(crate) fn client_target(inbound: &Inbound) -> request::Target<'_> {
     request::Target {
         dialect: inbound.dialect,
         path: inbound.path.as_ref(),
@@ -139,52 +139,57 @@ fn client_target(inbound: &Inbound) -> request::Target<'_> {
 }
 
 impl Gateway {
-    /// Serves a request: by passthrough when the provider speaks the client's API, by
-    /// translation through the canonical model otherwise.
-    pub async fn chat(&self, inbound: Inbound) -> Result<Response<PassthroughBody>, GatewayError> {
-        let started = Instant::now();
-        let snapshot = self.snapshot();
-        let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
-        let requested_model = inspected.model.clone();
-        let route = match snapshot.resolve(&requested_model) {
-            // Ollama clients add `:latest` to bare names; llmux's names carry no tag.
-            Err(_)
-                if inbound.dialect == Dialect::Ollama && requested_model.ends_with(":latest") =>
-            {
-                let bare = &requested_model[..requested_model.len() - ":latest".len()];
-                snapshot.resolve(bare)?
-            }
-            other => other?,
-        };
+    /// One attempt at serving `inbound` on `route`: by passthrough when the provider speaks
+    /// the client's API, by translation through the canonical model otherwise. `inspected` is
+    /// the body's inspection when the caller has it (the first attempt), else it is redone.
+    pub(crate) async fn attempt(
+        &self,
+        inbound: &Inbound,
+        inspected: Option<Inspected<'_>>,
+        route: &crate::snapshot::Route<'_>,
+        requested_model: &str,
+        started: Instant,
+    ) -> Result<Response<PassthroughBody>, GatewayError> {
         let provider = route.provider;
         let client = inbound.dialect;
         let provider_dialect = provider.kind.dialect();
         if provider_dialect != client && !provider.speaks(client) {
             if crate::translate::supported(client, inbound.op, provider_dialect) {
-                let route = route.clone();
                 return self
-                    .translate(inbound, &route, requested_model.clone(), started)
+                    .translate(inbound, route, requested_model.to_owned(), started)
                     .await;
             }
             return Err(ErrorKind::UnsupportedTranslation {
-                model: requested_model.clone(),
+                model: requested_model.to_owned(),
                 provider: provider.id.clone(),
                 provider_dialect: provider_dialect.as_str(),
                 client_dialect: client.as_str(),
             }
             .into());
         }
+        let inspected = match inspected {
+            Some(i) => i,
+            None => inspect(&inbound.body, inbound.op, client_target(inbound))?,
+        };
+        let route = route.clone();
         let prepared = prepare(&inbound.body, inspected, inbound.op, &route)?;
 
-        let out_headers = upstream_headers(&inbound, provider);
+        let out_headers = upstream_headers(inbound, provider);
 
         let url = match &inbound.path {
             Some(path) => provider.gemini_url(route.model, path.stream, path.sse),
             None if client == Dialect::OpenAiResponses => provider.responses_url(),
             None => provider.url(inbound.op, route.model),
         };
-        let response =
-            upstream::send(provider, Method::POST, &url, out_headers, prepared.body).await?;
+        let response = upstream::send_within(
+            provider,
+            route.timeouts.first_byte,
+            Method::POST,
+            &url,
+            out_headers,
+            prepared.body,
+        )
+        .await?;
 
         let status = response.status;
         let content_type = response
@@ -212,7 +217,7 @@ impl Gateway {
         let mut record = RequestRecord::for_route(
             &inbound.request_id,
             inbound.op,
-            requested_model.clone(),
+            requested_model.to_owned(),
             &route,
             status.as_u16(),
             is_stream,
@@ -220,12 +225,12 @@ impl Gateway {
         record.error = (!status.is_success()).then_some("upstream_status");
         let recorder = Recorder::new(self.sink(), started, record);
         let mut response_headers = response.headers;
-        let total = (!is_stream).then_some(provider.timeouts.total);
+        let total = (!is_stream).then_some(route.timeouts.total);
         let mut body = PassthroughBody::new(
             response.body,
             mode,
             provider.id.clone(),
-            provider.timeouts.idle,
+            route.timeouts.idle,
             total,
             recorder,
         );

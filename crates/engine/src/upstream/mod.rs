@@ -154,7 +154,26 @@ pub async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<UpstreamResponse, GatewayError> {
-    let first_byte = provider.timeouts.first_byte;
+    send_within(
+        provider,
+        provider.timeouts.first_byte,
+        method,
+        url,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// Sends one request and waits for the response head for at most `first_byte`.
+pub async fn send_within(
+    provider: &Provider,
+    first_byte: Duration,
+    method: Method,
+    url: &str,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<UpstreamResponse, GatewayError> {
     let timed_out = || -> GatewayError {
         ErrorKind::UpstreamTimeout {
             provider: provider.id.clone(),

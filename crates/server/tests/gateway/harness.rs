@@ -42,6 +42,7 @@ pub struct Harness {
     pub admin: String,
     pub records: Arc<Records>,
     pub client: reqwest::Client,
+    pub gateway: Arc<Gateway>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -91,7 +92,9 @@ impl Harness {
         let admin = format!("http://{}", listeners.admin_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(llmux_server::run(
-            AppState { gateway },
+            AppState {
+                gateway: gateway.clone(),
+            },
             listeners,
             async {
                 let _ = stopped.await;
@@ -104,6 +107,7 @@ impl Harness {
             admin,
             records,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            gateway,
             _stop: stop,
         }
     }

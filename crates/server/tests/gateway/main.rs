@@ -13,6 +13,7 @@ mod malformed_streams;
 mod ollama;
 mod passthrough;
 mod profiles;
+mod resilience;
 mod responses;
 mod streaming;
 mod translate;

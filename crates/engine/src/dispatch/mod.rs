@@ -1,0 +1,190 @@
+//! Serving a chat request across everything that may answer it: the model's group (a member
+//! per attempt, picked by the balancer, admitted by its breaker and rate window), retries with
+//! backoff inside the retry budget, hedged second attempts, then the model's fallbacks.
+//!
+//! Attempts are only repeated before anything reached the client: an attempt returns once
+//! the response head (and, for streams, the first event) arrived, and only then is its
+//! outcome judged.
+
+mod group;
+mod verdict;
+
+use std::time::{Duration, Instant};
+
+use http::header::{HeaderName, HeaderValue};
+use http::Response;
+use llmux_protocol::Dialect;
+
+use crate::error::{ErrorKind, GatewayError};
+use crate::gateway::Gateway;
+use crate::passthrough::{client_target, inspect, Inbound, Inspected, PassthroughBody};
+use crate::profile::Profile;
+use crate::snapshot::{Plan, Serving, Snapshot};
+use verdict::{judge, Verdict};
+
+/// Header: how many upstream attempts served the request.
+pub const ATTEMPTS_HEADER: &str = "x-llmux-attempts";
+
+type Attempt = Result<Response<PassthroughBody>, GatewayError>;
+
+/// Where the attempts of one request stand.
+struct Run<'i> {
+    attempts: u32,
+    /// The first attempt reuses the caller's inspection of the body.
+    inspected: Option<Inspected<'i>>,
+    /// The last unsuccessful result, returned when nothing better comes.
+    last: Option<Attempt>,
+    last_verdict: Option<Verdict>,
+    /// The shortest wait any refusal asked for (for the client's `Retry-After`).
+    wait: Option<Duration>,
+    started: Instant,
+}
+
+impl Run<'_> {
+    /// Keeps `result` as the answer of last resort; the one it replaces is never sent, so
+    /// its record is dropped rather than counted as a disconnect.
+    fn failed(&mut self, verdict: Verdict, result: Attempt) {
+        if let Some(Ok(mut old)) = self.last.replace(result) {
+            old.body_mut().recorder().discard();
+        }
+        self.last_verdict = Some(verdict);
+    }
+
+    fn note_wait(&mut self, wait: Duration) {
+        self.wait = Some(self.wait.map_or(wait, |w| w.min(wait)));
+    }
+}
+
+impl Gateway {
+    /// Serves a chat request: resolves the model, then tries its group members, retries and
+    /// fallbacks until one answers.
+    pub async fn chat(&self, inbound: Inbound) -> Attempt {
+        let started = Instant::now();
+        let snapshot = self.snapshot();
+        let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
+        let requested = inspected.model.clone();
+        let plan = match snapshot.plan(&requested) {
+            // Ollama clients add `:latest` to bare names; llmux's names carry no tag.
+            Err(_) if inbound.dialect == Dialect::Ollama && requested.ends_with(":latest") => {
+                snapshot.plan(&requested[..requested.len() - ":latest".len()])?
+            }
+            other => other?,
+        };
+        // The common case: one upstream, nothing to fall back to.
+        if let (Serving::One(route), []) = (&plan.serving, plan.fallbacks) {
+            return self
+                .attempt(&inbound, Some(inspected), route, &requested, started)
+                .await;
+        }
+        let mut run = Run {
+            attempts: 0,
+            inspected: Some(inspected),
+            last: None,
+            last_verdict: None,
+            wait: None,
+            started,
+        };
+        let result = self
+            .serve_plan(&snapshot, &plan, &inbound, &requested, &mut run)
+            .await;
+        let attempts = run.attempts;
+        result.map(|mut resp| {
+            resp.body_mut().recorder().attempts(attempts);
+            if let Ok(v) = HeaderValue::from_str(&attempts.to_string()) {
+                resp.headers_mut()
+                    .insert(HeaderName::from_static(ATTEMPTS_HEADER), v);
+            }
+            resp
+        })
+    }
+
+    async fn serve_plan<'i>(
+        &self,
+        snapshot: &Snapshot,
+        plan: &Plan<'_>,
+        inbound: &'i Inbound,
+        requested: &str,
+        run: &mut Run<'i>,
+    ) -> Attempt {
+        if let Some(done) = self
+            .serve_one(&plan.serving, plan.profile, inbound, requested, run)
+            .await
+        {
+            return done;
+        }
+        for fallback in plan.fallbacks {
+            let falls_back = match run.last_verdict {
+                Some(Verdict::ContextLength) => plan.fallback_on_context_length,
+                Some(Verdict::Final) => false,
+                _ => true,
+            };
+            if !falls_back {
+                break;
+            }
+            let Ok(next) = snapshot.plan(fallback) else {
+                continue;
+            };
+            tracing::warn!(
+                target: "llmux::routing",
+                model = requested,
+                fallback = %fallback,
+                attempts = run.attempts,
+                "falling back"
+            );
+            if let Some(done) = self
+                .serve_one(&next.serving, next.profile, inbound, requested, run)
+                .await
+            {
+                return done;
+            }
+        }
+        self.give_up(requested, run)
+    }
+
+    /// The final answer once everything was tried: the last upstream result, or, when no
+    /// upstream could even be tried, a 503 saying why.
+    fn give_up(&self, requested: &str, run: &mut Run<'_>) -> Attempt {
+        match run.last.take() {
+            Some(last) => last,
+            None => {
+                let wait = run.wait.unwrap_or(Duration::from_secs(1));
+                Err(ErrorKind::NoUpstreamAvailable {
+                    model: requested.to_owned(),
+                    reason: "circuit breakers open or rate limits reached on every member".into(),
+                    retry_after: crate::error::whole_seconds(wait).to_string(),
+                }
+                .into())
+            }
+        }
+    }
+
+    /// Serves on one target (a route or a group). `Some` is the answer to return; `None`
+    /// means exhausted, with the last failure kept in `run`.
+    async fn serve_one<'i>(
+        &self,
+        serving: &Serving<'_>,
+        profile: Option<&Profile>,
+        inbound: &'i Inbound,
+        requested: &str,
+        run: &mut Run<'i>,
+    ) -> Option<Attempt> {
+        match serving {
+            Serving::One(route) => {
+                run.attempts += 1;
+                let result = self
+                    .attempt(inbound, run.inspected.take(), route, requested, run.started)
+                    .await;
+                let (verdict, _) = judge(&result);
+                if verdict == Verdict::Final {
+                    return Some(result);
+                }
+                run.failed(verdict, result);
+                None
+            }
+            Serving::Group(group) => {
+                self.serve_group(group, profile, inbound, requested, run)
+                    .await
+            }
+        }
+    }
+}

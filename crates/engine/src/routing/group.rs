@@ -1,0 +1,305 @@
+//! Compiled upstream groups: members with their live state (breaker, latency statistics, rate
+//! window), and the registry that keeps that state across configuration reloads.
+//!
+//! A member's state is keyed by `provider/model`, so the same upstream model shares one
+//! breaker and one set of statistics across every group that uses it, and a reload that keeps
+//! a member keeps its health history.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::balance::{Balancer, Candidate};
+use super::breaker::{Breaker, BreakerConfig, BreakerState, Transition};
+use super::ratelimit::{Reservation, WindowLimiter};
+use super::retry::{RetryBudget, RetryPolicy};
+use super::stats::{InFlight, MemberStats};
+use crate::config::{BreakerSettings, GroupConfig, HedgeSettings, MemberLimit, Timeouts};
+use crate::snapshot::Provider;
+
+/// The live state of one upstream model.
+pub struct MemberState {
+    /// `provider/model`.
+    pub id: String,
+    /// Its circuit breaker, unless switched off for the provider.
+    pub breaker: Option<Breaker>,
+    /// Latency, time to first token, success rate, in-flight count.
+    pub stats: MemberStats,
+    /// Requests and tokens per minute, when limited.
+    pub window: Option<WindowLimiter>,
+    /// Breaker transitions so far, by target state: `[closed, open, half_open]`.
+    pub transitions: [AtomicU64; 3],
+    settings: (Option<BreakerSettings>, MemberLimit),
+}
+
+impl std::fmt::Debug for MemberState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberState").field("id", &self.id).finish()
+    }
+}
+
+impl MemberState {
+    fn new(id: String, breaker: Option<BreakerSettings>, limit: MemberLimit) -> Self {
+        MemberState {
+            id,
+            breaker: breaker.map(|b| {
+                Breaker::new(BreakerConfig {
+                    threshold: b.threshold,
+                    window: b.window,
+                    min_requests: b.min_requests,
+                    cooldown: b.cooldown,
+                })
+            }),
+            stats: MemberStats::default(),
+            window: (limit.rpm.is_some() || limit.tpm.is_some())
+                .then(|| WindowLimiter::new(limit.rpm, limit.tpm)),
+            transitions: Default::default(),
+            settings: (breaker, limit),
+        }
+    }
+
+    /// Counts a breaker transition.
+    pub fn note_transition(&self, t: &Transition) {
+        let slot = match t.to {
+            BreakerState::Closed => 0,
+            BreakerState::Open => 1,
+            BreakerState::HalfOpen => 2,
+        };
+        self.transitions[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Transitions into `state` so far.
+    pub fn transitions_to(&self, state: BreakerState) -> u64 {
+        let slot = match state {
+            BreakerState::Closed => 0,
+            BreakerState::Open => 1,
+            BreakerState::HalfOpen => 2,
+        };
+        self.transitions[slot].load(Ordering::Relaxed)
+    }
+
+    /// Whether a request may go to this member now: breaker closed (or a probe free), not
+    /// cooling down after a 429.
+    pub fn available(&self, now: Instant) -> bool {
+        !self.stats.throttled(now) && self.breaker.as_ref().is_none_or(|b| b.available(now))
+    }
+}
+
+/// Member state by `provider/model`, shared by every snapshot built from it.
+#[derive(Debug, Default)]
+pub struct Registry {
+    members: Mutex<HashMap<String, Arc<MemberState>>>,
+}
+
+impl Registry {
+    /// The state of `id`: the existing one when its settings are unchanged, else a fresh one.
+    pub fn member(
+        &self,
+        id: &str,
+        breaker: Option<BreakerSettings>,
+        limit: MemberLimit,
+    ) -> Arc<MemberState> {
+        let mut map = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = map.get(id) {
+            if existing.settings == (breaker, limit) {
+                return existing.clone();
+            }
+        }
+        let fresh = Arc::new(MemberState::new(id.to_owned(), breaker, limit));
+        map.insert(id.to_owned(), fresh.clone());
+        fresh
+    }
+
+    /// Forgets members no longer used by any group.
+    pub fn retain(&self, keep: &HashSet<String>) {
+        let mut map = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|id, _| keep.contains(id));
+    }
+
+    /// Every member's state, by id order (for metrics and the admin API).
+    pub fn all(&self) -> Vec<Arc<MemberState>> {
+        let map = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<_> = map.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+}
+
+/// One member of a compiled group.
+#[derive(Debug)]
+pub struct Member {
+    /// Serving provider.
+    pub provider: Arc<Provider>,
+    /// Model id at the provider.
+    pub model: String,
+    /// Traffic share.
+    pub weight: u32,
+    /// Tier (lower first).
+    pub priority: u32,
+    /// Live state.
+    pub state: Arc<MemberState>,
+}
+
+/// A compiled group: members, their balancer and the retry policy.
+pub struct Group {
+    /// Name.
+    pub name: String,
+    /// Members in declaration order.
+    pub members: Vec<Member>,
+    /// Picks a member per attempt.
+    pub balancer: Balancer,
+    /// Backoff and attempt count.
+    pub retry: RetryPolicy,
+    /// Caps retries to a share of requests.
+    pub budget: RetryBudget,
+    /// Timeouts overriding the members' providers' own.
+    pub timeouts: Option<Timeouts>,
+    /// Hedged requests, when switched on.
+    pub hedge: Option<HedgeSettings>,
+    /// Listing description.
+    pub description: Option<String>,
+}
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("name", &self.name)
+            .field("members", &self.members)
+            .finish()
+    }
+}
+
+impl Group {
+    /// Compiles `config`; `member` resolves a target to its provider and model.
+    pub(crate) fn build(
+        config: &GroupConfig,
+        registry: &Registry,
+        mut member: impl FnMut(&str) -> Option<(Arc<Provider>, String)>,
+        settings: impl Fn(&str) -> (Option<BreakerSettings>, MemberLimit),
+    ) -> Option<Group> {
+        let mut members = Vec::with_capacity(config.members.len());
+        for m in &config.members {
+            let (provider, model) = member(&m.target)?;
+            let id = format!("{}/{model}", provider.id);
+            let (breaker, limit) = settings(&provider.id);
+            members.push(Member {
+                state: registry.member(&id, breaker, limit),
+                provider,
+                model,
+                weight: m.weight,
+                priority: m.priority,
+            });
+        }
+        Some(Group {
+            name: config.name.clone(),
+            balancer: Balancer::new(config.strategy, members.len()),
+            members,
+            retry: RetryPolicy {
+                attempts: config.retry.attempts,
+                initial: config.retry.initial,
+                max_backoff: config.retry.max_backoff,
+                max_retry_after: config.retry.max_retry_after,
+            },
+            budget: RetryBudget::new(config.retry.budget, 10, Duration::from_secs(10)),
+            timeouts: config.timeouts,
+            hedge: config.hedge,
+            description: config.description.clone(),
+        })
+    }
+
+    /// The route to member `i`, with the group's timeouts when it has its own.
+    pub fn route<'g>(
+        &'g self,
+        i: usize,
+        profile: Option<&'g crate::profile::Profile>,
+    ) -> Option<crate::snapshot::Route<'g>> {
+        let member = self.members.get(i)?;
+        Some(crate::snapshot::Route {
+            provider: &member.provider,
+            model: &member.model,
+            profile,
+            timeouts: self.timeouts.as_ref().unwrap_or(&member.provider.timeouts),
+        })
+    }
+
+    /// The member to try next, skipping `tried` ones while others are available; when every
+    /// available member was tried, the best of them again (a retry of the same member).
+    pub fn pick(&self, tried: &[usize], now: Instant) -> Option<usize> {
+        let candidates: Vec<Candidate<'_>> = self
+            .members
+            .iter()
+            .map(|m| Candidate {
+                weight: m.weight,
+                priority: m.priority,
+                stats: &m.state.stats,
+                available: m.state.available(now),
+            })
+            .collect();
+        let rand = fastrand::u64(..);
+        self.balancer
+            .pick(&candidates, tried, rand)
+            .or_else(|| self.balancer.pick(&candidates, &[], rand))
+    }
+}
+
+/// One request's hold on a member: its in-flight slot, its rate-window reservation and its
+/// start time. Finishing (or dropping) it feeds the outcome to the member's statistics.
+pub struct MemberGuard {
+    state: Arc<MemberState>,
+    _in_flight: InFlight,
+    started: Instant,
+    reservation: Option<Reservation>,
+    done: bool,
+}
+
+impl std::fmt::Debug for MemberGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberGuard")
+            .field("member", &self.state.id)
+            .finish()
+    }
+}
+
+impl MemberGuard {
+    /// Takes an in-flight slot on `state` now.
+    pub fn start(state: Arc<MemberState>, reservation: Option<Reservation>) -> Self {
+        MemberGuard {
+            _in_flight: state.stats.start(),
+            state,
+            started: Instant::now(),
+            reservation,
+            done: false,
+        }
+    }
+
+    /// Gives the slot back without judging the member: a hedged attempt that lost the race.
+    pub fn cancel(mut self) {
+        self.done = true;
+    }
+
+    /// Records the outcome: whole duration, time to first byte, and the tokens really used
+    /// (which replace the estimate reserved in the member's rate window).
+    pub fn finish(mut self, ok: bool, ttft: Option<Duration>, tokens: Option<u64>) {
+        self.done = true;
+        let now = Instant::now();
+        self.state
+            .stats
+            .observe(now.saturating_duration_since(self.started), ttft, ok);
+        // Unknown usage: the estimate stays counted (the safe side).
+        if let (Some(window), Some(tokens)) = (&self.state.window, tokens) {
+            if let Some(reservation) = self.reservation.take() {
+                window.settle(reservation, u32::try_from(tokens).unwrap_or(u32::MAX), now);
+            }
+        }
+    }
+}
+
+impl Drop for MemberGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            let elapsed = self.started.elapsed();
+            self.state.stats.observe(elapsed, None, false);
+        }
+    }
+}

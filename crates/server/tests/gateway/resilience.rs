@@ -1,0 +1,399 @@
+//! Groups under faults, on real sockets: each member is its own mock upstream with its own
+//! injected fault; the tests assert which member served, how many attempts it took, what the
+//! breaker did and what the client received.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use llmux_engine::routing::breaker::BreakerState;
+use llmux_testkit::mock::{MockConfig, MockUpstream};
+
+use crate::harness::{chat, Harness};
+
+/// A mock whose every request gets `defaults` (e.g. `("x-mock-fault", "status:503")`).
+async fn member(defaults: &[(&str, &str)]) -> MockUpstream {
+    let defaults = defaults
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    MockUpstream::start_on_with_defaults(
+        "127.0.0.1:0".parse().unwrap(),
+        MockConfig::default(),
+        defaults,
+    )
+    .await
+    .unwrap()
+}
+
+/// Providers `a`, `b`, `c`... at the given mocks, and `group_yaml` appended.
+fn config(mocks: &[&MockUpstream], group_yaml: &str) -> String {
+    let mut yaml = String::from("providers:\n");
+    for (i, m) in mocks.iter().enumerate() {
+        let id = (b'a' + i as u8) as char;
+        yaml.push_str(&format!(
+            "  {id}:\n    type: openai-compatible\n    base_url: \"{}/v1\"\n    api_key: sk-{id}-key-000000000\n    models: [mock-model]\n    breaker: {{ min_requests: 3, threshold: 0.5, cooldown: 300ms, window: 10s }}\n",
+            m.url()
+        ));
+    }
+    yaml.push_str(group_yaml);
+    yaml
+}
+
+async fn harness(mocks: &[&MockUpstream], group_yaml: &str) -> Harness {
+    let text = config(mocks, group_yaml);
+    Harness::with_config(move |_| text).await
+}
+
+async fn ask(h: &Harness, model: &str) -> (u16, String, Option<String>, String) {
+    let resp = h
+        .post("/v1/chat/completions", &chat(model))
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let upstream = header("x-llmux-upstream").unwrap_or_default();
+    let attempts = header("x-llmux-attempts");
+    let status = resp.status().as_u16();
+    (status, upstream, attempts, resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn failover_skips_a_failing_member_within_one_request() {
+    let bad = member(&[("x-mock-fault", "status:503")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&bad, &good],
+        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let (status, upstream, attempts, _) = ask(&h, "pool").await;
+    assert_eq!(status, 200);
+    assert_eq!(upstream, "b/mock-model");
+    assert_eq!(attempts.as_deref(), Some("2"));
+    assert_eq!(bad.requests().len(), 1);
+    assert_eq!(good.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn each_fault_before_the_first_byte_fails_over() {
+    // (fault on member a, what the client must still get)
+    for fault in [
+        "status:500",
+        "status:502",
+        "status:503",
+        "status:504",
+        "reset-before-headers",
+        "stall-before-headers",
+    ] {
+        let bad = member(&[("x-mock-fault", fault)]).await;
+        let good = member(&[]).await;
+        let h = harness(
+            &[&bad, &good],
+            "groups:\n  pool:\n    strategy: failover\n    timeouts: { first_byte: 300ms }\n    members: [a/mock-model, b/mock-model]\n",
+        )
+        .await;
+        let (status, upstream, attempts, body) = ask(&h, "pool").await;
+        assert_eq!(status, 200, "{fault}: {body}");
+        assert_eq!(upstream, "b/mock-model", "{fault}");
+        assert_eq!(attempts.as_deref(), Some("2"), "{fault}");
+    }
+}
+
+#[tokio::test]
+async fn client_errors_are_not_retried() {
+    let bad = member(&[("x-mock-fault", "status:400")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&bad, &good],
+        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let (status, upstream, attempts, _) = ask(&h, "pool").await;
+    assert_eq!(status, 400);
+    assert_eq!(upstream, "a/mock-model");
+    assert_eq!(attempts.as_deref(), Some("1"));
+    assert!(good.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_rate_limited_member_cools_down_for_its_retry_after() {
+    let limited = member(&[("x-mock-fault", "429:30")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&limited, &good],
+        "groups:\n  pool:\n    strategy: round_robin\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    for _ in 0..6 {
+        let (status, upstream, _, _) = ask(&h, "pool").await;
+        assert_eq!(status, 200);
+        assert_eq!(upstream, "b/mock-model");
+    }
+    // Asked once, then left alone for the 30 s it asked for.
+    assert_eq!(limited.requests().len(), 1);
+    let state = member_state(&h, "a/mock-model");
+    assert_eq!(
+        state.breaker.as_ref().unwrap().state(Instant::now()),
+        BreakerState::Closed
+    );
+}
+
+#[tokio::test]
+async fn when_every_member_is_rate_limited_the_client_gets_429_with_retry_after() {
+    let a = member(&[("x-mock-fault", "429:20")]).await;
+    let b = member(&[("x-mock-fault", "429:20")]).await;
+    let h = harness(
+        &[&a, &b],
+        "groups:\n  pool:\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let resp = h
+        .post("/v1/chat/completions", &chat("pool"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+    // Both cooling down: the next request is refused by llmux itself, without asking them.
+    let resp = h
+        .post("/v1/chat/completions", &chat("pool"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "no_upstream_available");
+    assert_eq!(a.requests().len() + b.requests().len(), 2);
+}
+
+fn member_state(h: &Harness, id: &str) -> Arc<llmux_engine::routing::group::MemberState> {
+    h.gateway
+        .snapshot()
+        .registry
+        .all()
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| panic!("no member {id}"))
+}
+
+#[tokio::test]
+async fn the_breaker_opens_then_recovers_through_a_half_open_probe() {
+    let flaky = member(&[("x-mock-fault", "status:500")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&flaky, &good],
+        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    // Three failures (min_requests 3, threshold 0.5) open a's breaker.
+    for _ in 0..3 {
+        let (status, upstream, attempts, _) = ask(&h, "pool").await;
+        assert_eq!(
+            (status, upstream.as_str(), attempts.as_deref()),
+            (200, "b/mock-model", Some("2"))
+        );
+    }
+    let a = member_state(&h, "a/mock-model");
+    assert_eq!(
+        a.breaker.as_ref().unwrap().state(Instant::now()),
+        BreakerState::Open
+    );
+    assert_eq!(a.transitions_to(BreakerState::Open), 1);
+    // While open, a is not asked at all.
+    let (_, upstream, attempts, _) = ask(&h, "pool").await;
+    assert_eq!(
+        (upstream.as_str(), attempts.as_deref()),
+        ("b/mock-model", Some("1"))
+    );
+    assert_eq!(flaky.requests().len(), 3);
+    // a heals; after the cooldown one probe goes to it, succeeds, and closes the breaker.
+    flaky.set_defaults(Vec::new()).unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (_, upstream, _, _) = ask(&h, "pool").await;
+    assert_eq!(upstream, "a/mock-model");
+    assert_eq!(a.transitions_to(BreakerState::HalfOpen), 1);
+    assert_eq!(a.transitions_to(BreakerState::Closed), 1);
+    assert_eq!(
+        a.breaker.as_ref().unwrap().state(Instant::now()),
+        BreakerState::Closed
+    );
+    let (_, upstream, attempts, _) = ask(&h, "pool").await;
+    assert_eq!(
+        (upstream.as_str(), attempts.as_deref()),
+        ("a/mock-model", Some("1"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_probe_reopens_the_breaker() {
+    let flaky = member(&[("x-mock-fault", "status:500")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&flaky, &good],
+        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    for _ in 0..3 {
+        ask(&h, "pool").await;
+    }
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (status, upstream, attempts, _) = ask(&h, "pool").await;
+    assert_eq!(
+        (status, upstream.as_str(), attempts.as_deref()),
+        (200, "b/mock-model", Some("2"))
+    );
+    let a = member_state(&h, "a/mock-model");
+    assert_eq!(a.transitions_to(BreakerState::Open), 2);
+    assert_eq!(
+        a.breaker.as_ref().unwrap().state(Instant::now()),
+        BreakerState::Open
+    );
+    assert_eq!(flaky.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_its_first_event_is_not_retried() {
+    let cut = member(&[("x-mock-fault", "reset-mid-stream")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&cut, &good],
+        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let mut body = chat("pool");
+    body["stream"] = serde_json::json!(true);
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-llmux-attempts"], "1");
+    let text = resp.text().await.unwrap_or_default();
+    // The client already has events: it gets an error event, never a second answer spliced in.
+    assert!(text.contains("\"error\""), "{text}");
+    assert!(good.requests().is_empty());
+}
+
+#[tokio::test]
+async fn round_robin_and_weighted_round_robin_spread_exactly() {
+    let (a, b, c) = (member(&[]).await, member(&[]).await, member(&[]).await);
+    let h = harness(
+        &[&a, &b, &c],
+        "groups:\n  rr:\n    members: [a/mock-model, b/mock-model, c/mock-model]\n  wrr:\n    strategy: weighted_round_robin\n    members:\n      - { target: a/mock-model, weight: 3 }\n      - { target: b/mock-model, weight: 1 }\n",
+    )
+    .await;
+    for _ in 0..30 {
+        assert_eq!(ask(&h, "rr").await.0, 200);
+    }
+    assert_eq!(
+        [a.requests().len(), b.requests().len(), c.requests().len()],
+        [10, 10, 10]
+    );
+    a.clear();
+    b.clear();
+    for _ in 0..40 {
+        assert_eq!(ask(&h, "wrr").await.0, 200);
+    }
+    assert_eq!([a.requests().len(), b.requests().len()], [30, 10]);
+}
+
+#[tokio::test]
+async fn fallbacks_serve_when_the_whole_group_fails() {
+    let a = member(&[("x-mock-fault", "status:503")]).await;
+    let b = member(&[("x-mock-fault", "status:503")]).await;
+    let backup = member(&[]).await;
+    let h = harness(
+        &[&a, &b, &backup],
+        "groups:\n  pool:\n    strategy: failover\n    retry: { attempts: 1 }\n    members: [a/mock-model, b/mock-model]\nmodels:\n  smart:\n    group: pool\n    fallbacks: [small]\n  small: c/mock-model\n",
+    )
+    .await;
+    let (status, upstream, attempts, _) = ask(&h, "smart").await;
+    assert_eq!(status, 200);
+    assert_eq!(upstream, "c/mock-model");
+    assert_eq!(attempts.as_deref(), Some("3"));
+    assert_eq!(backup.requests().len(), 1);
+    // The fallback was sent its own model name.
+    assert_eq!(backup.last_request().unwrap().json()["model"], "mock-model");
+}
+
+#[tokio::test]
+async fn a_hedged_request_takes_the_faster_member_and_cancels_the_slow_one() {
+    let slow = member(&[("x-mock-delay-ms", "2000")]).await;
+    let fast = member(&[]).await;
+    let h = harness(
+        &[&slow, &fast],
+        "groups:\n  pool:\n    strategy: failover\n    hedge: { after: 100ms }\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let started = Instant::now();
+    let (status, upstream, attempts, _) = ask(&h, "pool").await;
+    let took = started.elapsed();
+    assert_eq!(status, 200);
+    assert_eq!(upstream, "b/mock-model");
+    assert_eq!(attempts.as_deref(), Some("2"));
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert!(
+        slow.wait_cancelled(1, Duration::from_secs(3)).await,
+        "slow attempt not cancelled"
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_requests_with_one_flaky_member_see_no_errors() {
+    let flaky = member(&[("x-mock-fault", "status:500"), ("x-mock-fault-rate", "0.5")]).await;
+    let (b, c) = (member(&[]).await, member(&[]).await);
+    let h = Arc::new(
+        harness(
+            &[&flaky, &b, &c],
+            "groups:\n  pool:\n    strategy: round_robin\n    members: [a/mock-model, b/mock-model, c/mock-model]\n",
+        )
+        .await,
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..25 {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut failures = 0;
+            for _ in 0..40 {
+                if ask(&h, "pool").await.0 != 200 {
+                    failures += 1;
+                }
+            }
+            failures
+        }));
+    }
+    let mut failures = 0;
+    for t in tasks {
+        failures += t.await.unwrap();
+    }
+    assert_eq!(failures, 0, "client-visible errors");
+    let a = member_state(&h, "a/mock-model");
+    assert!(
+        a.transitions_to(BreakerState::Open) >= 1,
+        "the breaker never opened"
+    );
+    let served = flaky.requests().len() + b.requests().len() + c.requests().len();
+    // Retries stay within the budget: at most 20% extra plus the low-traffic floor.
+    assert!(
+        (1000..=1000 + 200 + 100).contains(&served),
+        "{served} upstream requests"
+    );
+    // Once a heals, a half-open probe brings it back.
+    flaky.set_defaults(Vec::new()).unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    for _ in 0..6 {
+        assert_eq!(ask(&h, "pool").await.0, 200);
+    }
+    assert_eq!(
+        a.breaker.as_ref().unwrap().state(Instant::now()),
+        BreakerState::Closed
+    );
+    assert!(a.transitions_to(BreakerState::Closed) >= 1);
+}
