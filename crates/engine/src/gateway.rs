@@ -35,6 +35,16 @@ impl Gateway {
         self.snapshot.store(Arc::new(snapshot));
     }
 
+    /// Builds a snapshot of `config` that keeps the live state (breakers, latency statistics,
+    /// rate windows) of every group member it still has, and swaps it in. On error the
+    /// current snapshot stays.
+    pub fn reload(&self, config: crate::config::Config) -> Result<(), crate::GatewayError> {
+        let registry = self.snapshot.load().registry.clone();
+        let snapshot = Snapshot::build_with(config, registry)?;
+        self.swap(snapshot);
+        Ok(())
+    }
+
     /// Responses-API conversations llmux keeps for providers that keep none.
     pub fn responses(&self) -> &ResponseStore {
         &self.responses

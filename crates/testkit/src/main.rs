@@ -59,7 +59,7 @@ struct Args {
     #[arg(long)]
     text: Option<String>,
     /// Default `x-mock-fault` (status:NNN, 429, 429:SECS, reset-before-headers, reset-mid-stream,
-    /// stall, stall-before-headers, truncate, malformed-json).
+    /// stall, stall-before-headers, truncate, malformed-json, context-length).
     #[arg(long)]
     fault: Option<String>,
     /// Default `x-mock-fault-rate`: the share of requests (0.0 to 1.0) the fault hits.

@@ -204,3 +204,6 @@ pub(super) fn groups(
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::verdict::{judge, Verdict};
+use super::verdict::{judge, judge_reading, Verdict};
 use super::{Attempt, Run};
 use crate::gateway::Gateway;
 use crate::passthrough::Inbound;
@@ -128,7 +128,7 @@ impl Gateway {
                 }
             };
             let first_try = tried.is_empty() && retries == 0;
-            let (taken, result) = match self.hedge_delay(group, i, first_try) {
+            let (taken, mut result) = match self.hedge_delay(group, i, first_try) {
                 Some(delay) => {
                     self.hedged(
                         group, taken, delay, estimate, profile, inbound, requested, run,
@@ -150,7 +150,11 @@ impl Gateway {
                     (taken, result)
                 }
             };
-            let (verdict, wait) = judge(&result);
+            let (verdict, wait) = if run.read_errors {
+                judge_reading(&mut result).await
+            } else {
+                judge(&result)
+            };
             settle(group, &taken, verdict, wait, run);
             if verdict == Verdict::Final {
                 return Some(result.map(|mut resp| {

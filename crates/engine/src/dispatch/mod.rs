@@ -38,6 +38,8 @@ struct Run<'i> {
     /// The shortest wait any refusal asked for (for the client's `Retry-After`).
     wait: Option<Duration>,
     started: Instant,
+    /// Whether error answers are read to spot context-length errors (a fallback wants them).
+    read_errors: bool,
 }
 
 impl Run<'_> {
@@ -83,6 +85,7 @@ impl Gateway {
             last_verdict: None,
             wait: None,
             started,
+            read_errors: plan.fallback_on_context_length && !plan.fallbacks.is_empty(),
         };
         let result = self
             .serve_plan(&snapshot, &plan, &inbound, &requested, &mut run)
@@ -171,10 +174,14 @@ impl Gateway {
         match serving {
             Serving::One(route) => {
                 run.attempts += 1;
-                let result = self
+                let mut result = self
                     .attempt(inbound, run.inspected.take(), route, requested, run.started)
                     .await;
-                let (verdict, _) = judge(&result);
+                let (verdict, _) = if run.read_errors {
+                    verdict::judge_reading(&mut result).await
+                } else {
+                    judge(&result)
+                };
                 if verdict == Verdict::Final {
                     return Some(result);
                 }

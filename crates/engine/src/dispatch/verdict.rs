@@ -34,7 +34,7 @@ fn retryable_status(status: u16) -> bool {
 }
 
 /// Whether a provider's error text says the prompt did not fit the context window.
-fn context_length_message(message: &str) -> bool {
+pub(super) fn context_length_message(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     [
         "context_length_exceeded",
@@ -91,4 +91,18 @@ pub(super) fn judge(result: &Attempt) -> (Verdict, Option<Duration>) {
             _ => (Verdict::Final, None),
         },
     }
+}
+
+/// A same-protocol error answer whose status may mean "prompt too long" is read (it is small)
+/// so its text can be judged; the body is kept to be passed on unchanged if it is not.
+pub(super) async fn judge_reading(result: &mut Attempt) -> (Verdict, Option<Duration>) {
+    if let Ok(resp) = result {
+        if matches!(resp.status().as_u16(), 400 | 413 | 422) {
+            let body = resp.body_mut().buffer(Duration::from_secs(10)).await;
+            if body.is_some_and(|b| context_length_message(&String::from_utf8_lossy(&b))) {
+                return (Verdict::ContextLength, None);
+            }
+        }
+    }
+    judge(result)
 }

@@ -162,6 +162,19 @@ impl PassthroughBody {
         }
     }
 
+    /// Reads a whole (error) body that has not started flowing, and puts it back to be
+    /// replayed: the caller may look at a provider's error before deciding to pass it on.
+    /// `None` when it could not be read in time (the body then answers with nothing).
+    pub async fn buffer(&mut self, within: Duration) -> Option<Bytes> {
+        let upstream = std::mem::replace(&mut self.upstream, UpstreamBody::Full(None));
+        let bytes = crate::translate::read_all(&self.provider, upstream, within)
+            .await
+            .ok()?;
+        self.expected = Some(bytes.len() as u64);
+        self.upstream = UpstreamBody::Full(Some(bytes.clone()));
+        Some(bytes)
+    }
+
     /// The request's record, to add what the caller learns after the body was built.
     pub fn recorder(&mut self) -> &mut Recorder {
         &mut self.recorder

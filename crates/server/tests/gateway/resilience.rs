@@ -397,3 +397,28 @@ async fn a_thousand_requests_with_one_flaky_member_see_no_errors() {
     );
     assert!(a.transitions_to(BreakerState::Closed) >= 1);
 }
+
+#[tokio::test]
+async fn a_prompt_too_long_falls_back_only_when_asked() {
+    let short = member(&[("x-mock-fault", "context-length")]).await;
+    let long = member(&[]).await;
+    let h = harness(
+        &[&short, &long],
+        "models:\n  eager: {target: a/mock-model, fallbacks: [b/mock-model], fallback_on_context_length: true}\n  plain: {target: a/mock-model, fallbacks: [b/mock-model]}\n",
+    )
+    .await;
+    let (status, upstream, attempts, _) = ask(&h, "eager").await;
+    assert_eq!(
+        (status, upstream.as_str(), attempts.as_deref()),
+        (200, "b/mock-model", Some("2"))
+    );
+    // Without the switch the provider's own 400 reaches the client, byte for byte.
+    let (status, upstream, attempts, body) = ask(&h, "plain").await;
+    assert_eq!(
+        (status, upstream.as_str(), attempts.as_deref()),
+        (400, "a/mock-model", Some("1"))
+    );
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "context_length_exceeded");
+    assert_eq!(long.requests().len(), 1);
+}

@@ -23,6 +23,8 @@ pub(crate) enum Fault {
     StallBeforeHeaders,
     /// 200 with a truncated JSON body.
     MalformedJson,
+    /// 400 `context_length_exceeded`, as OpenAI answers a prompt too long for the model.
+    ContextLength,
 }
 
 impl Fault {
@@ -36,6 +38,7 @@ impl Fault {
             "truncate" => Fault::Truncate,
             "stall-before-headers" => Fault::StallBeforeHeaders,
             "malformed-json" => Fault::MalformedJson,
+            "context-length" => Fault::ContextLength,
             "429" => Fault::RateLimit(1),
             _ => {
                 if let Some(secs) = value.strip_prefix("429:") {

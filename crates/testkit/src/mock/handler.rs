@@ -182,6 +182,14 @@ async fn reply(
         Some(Fault::Status(code)) => {
             return Reply::error(code, &format!("mock fault {code}"), "server_error", None)
         }
+        Some(Fault::ContextLength) => {
+            return Reply::error(
+                400,
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens. Please reduce the length of the messages.",
+                "invalid_request_error",
+                Some("context_length_exceeded"),
+            )
+        }
         Some(Fault::RateLimit(secs)) => {
             let mut r = Reply::error(
                 429,

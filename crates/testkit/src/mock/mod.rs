@@ -187,7 +187,7 @@ impl Shared {
 /// - `x-mock-status: NNN`: override the status of any reply.
 /// - `x-mock-delay-ms`, `x-mock-chunk-delay-ms`, `x-mock-chunks`, `x-mock-text`.
 /// - `x-mock-fault: status:NNN | 429[:SECS] | reset-before-headers | reset-mid-stream |
-///   stall | stall-before-headers | truncate | malformed-json`.
+///   stall | stall-before-headers | truncate | malformed-json | context-length`.
 /// - `x-mock-fault-rate: 0.0..1.0`: the fault hits only that share of requests, at random.
 pub struct MockUpstream {
     addr: SocketAddr,
