@@ -11,6 +11,7 @@ use llmux_providers::{azure, Operation, ProviderKind, Quirks};
 use crate::config::{Config, ModelTarget, Source, Timeouts};
 use crate::error::{ErrorKind, GatewayError};
 use crate::profile::Profile;
+use crate::routing::forward::Forward;
 use crate::routing::group::{Group, Registry};
 
 /// A provider ready to receive requests.
@@ -174,6 +175,8 @@ pub struct Snapshot {
     by_group: HashMap<String, Arc<Group>>,
     /// Live member state, shared with the snapshots built after this one.
     pub registry: Arc<Registry>,
+    /// Each data-plane listener's policy by name (`main` for `server.listen`).
+    forwards: HashMap<String, Forward>,
     /// Unix time the snapshot was built (the `created` of listed models).
     pub created: u64,
 }
@@ -209,6 +212,7 @@ impl Snapshot {
             default: None,
             groups: Vec::new(),
             by_group: HashMap::new(),
+            forwards: HashMap::new(),
             registry,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -241,6 +245,23 @@ impl Snapshot {
             snap.groups.push(group);
         }
         snap.registry.retain(&used);
+        let server = &snap.config.server;
+        let main = snap.registry.forward_limits(
+            crate::routing::forward::MAIN,
+            server.rate_limit,
+            server.total_rate_limit,
+        );
+        snap.forwards.insert(
+            crate::routing::forward::MAIN.to_owned(),
+            Forward::main(main),
+        );
+        for f in &server.forwards {
+            let limits = snap
+                .registry
+                .forward_limits(&f.name, f.rate_limit, f.total_rate_limit);
+            snap.forwards
+                .insert(f.name.clone(), Forward::build(f, limits));
+        }
         for m in &snap.config.models {
             let no_target = || {
                 GatewayError::from(ErrorKind::Internal(format!(
@@ -444,6 +465,11 @@ impl Snapshot {
                 .map(move |m| (format!("{}/{m}", p.id), p.id.as_str()))
         });
         virtual_models.chain(provider_models)
+    }
+
+    /// The policy of the data-plane listener `name` (`main` for `server.listen`).
+    pub fn forward(&self, name: &str) -> Option<&Forward> {
+        self.forwards.get(name)
     }
 
     /// The provider with this id.

@@ -6,6 +6,7 @@
 
 mod env;
 mod errors;
+mod forwards;
 mod groups;
 mod raw;
 mod sources;
@@ -58,6 +59,38 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Default upstream timeouts.
     pub timeouts: Timeouts,
+    /// Requests per client IP on the main listener.
+    pub rate_limit: Option<BucketSettings>,
+    /// Requests for the whole main listener.
+    pub total_rate_limit: Option<BucketSettings>,
+    /// Further data-plane listeners.
+    pub forwards: Vec<ForwardConfig>,
+}
+
+/// A token bucket's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketSettings {
+    /// Steady rate, requests per second.
+    pub per_second: f64,
+    /// Burst size.
+    pub burst: u32,
+}
+
+/// A data-plane listener of its own (seed 002's "forward").
+#[derive(Debug, Clone)]
+pub struct ForwardConfig {
+    /// Unique name.
+    pub name: String,
+    /// Address.
+    pub listen: SocketAddr,
+    /// Group for requests no rule matches (`None`: the model name decides).
+    pub default_group: Option<String>,
+    /// `(path pattern, group)` rules.
+    pub routing: Vec<(String, String)>,
+    /// Requests per client IP.
+    pub rate_limit: Option<BucketSettings>,
+    /// Requests for the whole forward.
+    pub total_rate_limit: Option<BucketSettings>,
 }
 
 /// Upstream timeouts.

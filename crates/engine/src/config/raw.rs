@@ -40,6 +40,62 @@ pub struct RawServer {
     pub body_limit: Option<Human>,
     /// Default upstream timeouts for every provider.
     pub timeouts: Option<RawTimeouts>,
+    /// Requests per client IP on the main data-plane listener (token bucket).
+    #[serde(alias = "ratelimit")]
+    pub rate_limit: Option<RawBucket>,
+    /// Requests for the whole main listener, all clients together (token bucket).
+    pub total_rate_limit: Option<RawBucket>,
+    /// Further data-plane listeners, each with its own routing and limits.
+    #[serde(default)]
+    pub forwards: Vec<RawForward>,
+}
+
+/// A token bucket: a steady rate and a burst.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucket {
+    /// Requests per second, steady state.
+    pub per_second: f64,
+    /// Requests allowed at once above the steady rate (default: twice `per_second`).
+    pub burst: Option<u32>,
+    /// `false` switches the limit off (seed compatibility).
+    pub enabled: Option<bool>,
+}
+
+/// One `server.forwards[]` entry: a listener of its own.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawForward {
+    /// Unique name (metrics label, logs).
+    pub name: String,
+    /// Address to listen on (`host:port`).
+    pub listen: Option<String>,
+    /// Seed spelling of the address: `address` + `port`.
+    pub address: Option<String>,
+    /// Seed spelling of the address: `address` + `port`.
+    pub port: Option<u16>,
+    /// Group serving every request no routing rule matches; without it the model name in the
+    /// request decides, as on the main listener.
+    pub default_group: Option<String>,
+    /// Path rules, tried by priority (static, then most static segments, regex over plain
+    /// parameters, longer patterns, then order).
+    #[serde(default)]
+    pub routing: Vec<RawRoute>,
+    /// Requests per client IP (token bucket).
+    #[serde(alias = "ratelimit")]
+    pub rate_limit: Option<RawBucket>,
+    /// Requests for the whole forward, all clients together (token bucket).
+    pub total_rate_limit: Option<RawBucket>,
+}
+
+/// A path rule of a forward.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// Pattern: static segments, `:name`, `{name:regex}`, `*`.
+    pub path: String,
+    /// The group serving requests on matching paths.
+    pub target_group: String,
 }
 
 /// Upstream timeouts; any left out keeps its default.

@@ -245,14 +245,14 @@ fn unknown_key_message(key: &str, known: &[&str]) -> String {
 }
 
 /// Raw → typed, with the environment merged in.
-fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
+fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
     let timeouts = timeouts(
         raw.server.timeouts.as_ref(),
         Timeouts::default(),
         "server.timeouts",
         errors,
     );
-    let server = ServerConfig {
+    let mut server = ServerConfig {
         listen: addr(
             raw.server.listen.as_deref(),
             DEFAULT_LISTEN,
@@ -273,7 +273,26 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
             }),
         },
         timeouts,
+        rate_limit: super::forwards::bucket(
+            raw.server.rate_limit.as_ref(),
+            "server.rate_limit",
+            errors,
+        ),
+        total_rate_limit: super::forwards::bucket(
+            raw.server.total_rate_limit.as_ref(),
+            "server.total_rate_limit",
+            errors,
+        ),
+        forwards: Vec::new(),
     };
+    server.forwards = super::forwards::forwards(
+        std::mem::take(&mut raw.server.forwards),
+        &[
+            (server.listen, "server.listen"),
+            (server.admin_listen, "server.admin_listen"),
+        ],
+        errors,
+    );
     let (providers, unset_presets) = sources::providers(&raw.providers, env, timeouts, errors);
     // Providers declared in the file but rejected above: their own errors are reported, so a
     // model pointing at one must not add a confusing second error.
@@ -337,6 +356,7 @@ fn build(raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         unset_presets,
     };
     check_models(&config, &rejected, errors);
+    super::forwards::check(&config, errors);
     config
 }
 

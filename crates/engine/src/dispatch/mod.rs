@@ -65,7 +65,11 @@ impl Gateway {
         let snapshot = self.snapshot();
         let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
         let requested = inspected.model.clone();
-        let plan = match snapshot.plan(&requested) {
+        let plan = match &inbound.group {
+            Some(group) => snapshot.plan(group),
+            None => snapshot.plan(&requested),
+        };
+        let plan = match plan {
             // Ollama clients add `:latest` to bare names; llmux's names carry no tag.
             Err(_) if inbound.dialect == Dialect::Ollama && requested.ends_with(":latest") => {
                 snapshot.plan(&requested[..requested.len() - ":latest".len()])?

@@ -36,6 +36,9 @@ pub struct Inbound {
     pub error_event: ErrorEvent,
     /// Model and streaming as the URL says them (Gemini), instead of the body.
     pub path: Option<PathTarget>,
+    /// A group the listener's path rules chose; it serves the request whatever model the
+    /// body names.
+    pub group: Option<String>,
 }
 
 /// What a URL says about a request whose body has no `model` (Gemini's

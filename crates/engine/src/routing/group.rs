@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use super::balance::{Balancer, Candidate};
 use super::breaker::{Breaker, BreakerConfig, BreakerState, Transition};
+use super::forward::ForwardLimits;
 use super::ratelimit::{Reservation, WindowLimiter};
 use super::retry::{RetryBudget, RetryPolicy};
 use super::stats::{InFlight, MemberStats};
-use crate::config::{BreakerSettings, GroupConfig, HedgeSettings, MemberLimit, Timeouts};
+use crate::config::{
+    BreakerSettings, BucketSettings, GroupConfig, HedgeSettings, MemberLimit, Timeouts,
+};
 use crate::snapshot::Provider;
 
 /// The live state of one upstream model.
@@ -87,9 +90,16 @@ impl MemberState {
 }
 
 /// Member state by `provider/model`, shared by every snapshot built from it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Registry {
     members: Mutex<HashMap<String, Arc<MemberState>>>,
+    forwards: Mutex<HashMap<String, Arc<ForwardLimits>>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registry")
+    }
 }
 
 impl Registry {
@@ -108,6 +118,25 @@ impl Registry {
         }
         let fresh = Arc::new(MemberState::new(id.to_owned(), breaker, limit));
         map.insert(id.to_owned(), fresh.clone());
+        fresh
+    }
+
+    /// The rate-limit buckets of listener `name`: the existing ones while their settings are
+    /// unchanged (a reload keeps each client's bucket), else fresh ones.
+    pub fn forward_limits(
+        &self,
+        name: &str,
+        per_ip: Option<BucketSettings>,
+        total: Option<BucketSettings>,
+    ) -> Arc<ForwardLimits> {
+        let mut map = self.forwards.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = map.get(name) {
+            if existing.same_settings(per_ip, total) {
+                return existing.clone();
+            }
+        }
+        let fresh = Arc::new(ForwardLimits::new(per_ip, total));
+        map.insert(name.to_owned(), fresh.clone());
         fresh
     }
 

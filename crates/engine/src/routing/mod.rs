@@ -5,6 +5,7 @@
 
 pub mod balance;
 pub mod breaker;
+pub mod forward;
 pub mod group;
 pub mod path;
 pub mod ratelimit;

@@ -35,15 +35,29 @@ pub const SURFACES: &[AddRoutes] = &[
     ollama::routes,
 ];
 
-/// The data-plane router with every surface.
+/// The data-plane router with every surface, for the main listener.
 pub fn router(state: AppState) -> Router {
+    router_for(state, llmux_engine::routing::forward::MAIN)
+}
+
+/// The data-plane router of listener `name`: every surface, behind the listener's limits and
+/// path rules.
+pub fn router_for(state: AppState, name: &str) -> Router {
     let mut router = Router::new();
     for add in SURFACES {
         router = add(router);
     }
+    let ctx = crate::listener::ListenerCtx {
+        state: state.clone(),
+        name: name.into(),
+    };
     router
         .fallback(openai::not_found)
         .method_not_allowed_fallback(openai::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            ctx,
+            crate::listener::admit,
+        ))
         .with_state(state)
 }
 
@@ -118,6 +132,10 @@ pub(crate) async fn read_inbound(
         request_id,
         error_event,
         path,
+        group: parts
+            .extensions
+            .get::<crate::listener::ForwardGroup>()
+            .map(|g| g.0.clone()),
     })
 }
 
