@@ -33,6 +33,21 @@ CLK = os.sysconf("SC_CLK_TCK")
 TARGETS = ("direct", "nginx", "llmux")
 # Targets of the translated-stream scenarios (f, g): two routes through the same llmux.
 XLATE_TARGETS = ("passthrough", "translated")
+GROUP_TARGETS = ("single", "round_robin", "response_aware")
+GROUP_TARGET_RATIO = 0.9
+
+
+def group_config(mock_port):
+    """Three members (three provider ids on the same mock) behind round_robin and
+    response_aware, and the single upstream they are compared with."""
+    url = f"http://127.0.0.1:{mock_port}/v1"
+    providers = "".join(
+        f"  m{i}: {{type: openai-compatible, base_url: \"{url}\", models: [mock-model]}}\n"
+        for i in (1, 2, 3))
+    members = "[m1/mock-model, m2/mock-model, m3/mock-model]"
+    return (f"providers:\n{providers}groups:\n"
+            f"  rr-pool: {{strategy: round_robin, members: {members}}}\n"
+            f"  ra-pool: {{strategy: response_aware, members: {members}}}\n")
 XLATE_TARGET_RATIO = 0.7  # translated streams/s >= 0.7x passthrough streams/s
 # Models of the translated-stream scenarios: one provider of each type, both the mock.
 OPENAI_MODEL = "mock-model"  # provider `mock`, type openai-compatible
@@ -285,7 +300,7 @@ class Stack:
     `anthropic=True` gives llmux a second provider `anth` of type anthropic on the same mock.
     """
 
-    def __init__(self, tmp, name, mock_args, proxy_cpu, nginx=True, anthropic=False):
+    def __init__(self, tmp, name, mock_args, proxy_cpu, nginx=True, anthropic=False, config=None):
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
         self.logs = []
@@ -329,11 +344,17 @@ class Stack:
             env["LLMUX_ENDPOINT_ANTH_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
             env["LLMUX_ENDPOINT_ANTH_PROVIDER"] = "anthropic"
             env["LLMUX_ENDPOINT_ANTH_MODELS"] = ANTHROPIC_MODEL
+        extra = []
+        if config is not None:  # a config file on top of the env endpoints (groups)
+            path = os.path.join(self.dir, "llmux.yaml")
+            with open(path, "w") as f:
+                f.write(config(self.mock_port))
+            extra = ["--config", path]
         self.llmux = spawn(
             ["taskset", "-c", str(proxy_cpu), os.path.join(RELEASE, "llmux"), "serve",
              "--listen", f"127.0.0.1:{self.llmux_port}", "--admin-listen", f"127.0.0.1:{admin}",
              "--data-dir", os.path.join(self.dir, "llmux-data"), "--log", "warn",
-             "--workers", "1", "--drain-secs", "1"],
+             "--workers", "1", "--drain-secs", "1", *extra],
             stdout=self._log("llmux"), stderr=subprocess.STDOUT, env=env)
         end = time.monotonic() + 30
         while True:
@@ -503,7 +524,7 @@ def wrk_scenario(tmp, sc, opt):
     routes = sc.get("routes")  # translated-stream scenarios: target -> model, one client protocol
     targets = tuple(routes) if routes else TARGETS
     stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"], nginx=not routes,
-                  anthropic=bool(routes))
+                  anthropic=bool(routes), config=sc.get("config"))
     for t, model in (routes or {}).items():
         stack.add_route(t, sc["client"], model)
     out = {"id": sc["id"], "runs": [], "events": {}, "peak_rss_kib": {}, "targets": list(targets)}
@@ -640,7 +661,38 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g")
+WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g", "h")
+
+
+def render_groups(scen, a):
+    """The group scenario (h): round_robin and response_aware groups of three against one
+    upstream, in the same llmux process and the same run."""
+    sc = scen.get("h")
+    if not sc:
+        return
+    tg = GROUP_TARGETS
+    rps, cpu = medians(sc, "rps", tg), medians(sc, "cpu_us_per_req", tg)
+    errs = {t: sum(r["errors"] for r in runs_of(sc, t)) for t in tg}
+    a("### Groups: c=64, streams of 50 chunks, a group of three members vs one upstream")
+    a("")
+    a("| strategy | streams/s | vs single upstream / target | llmux CPU µs per stream | errors | verdict |")
+    a("|---|---|---|---|---|---|")
+    a(f"| single upstream | {fmt(rps['single'])} | — | {fmt(cpu['single'], 1)} | {errs['single']} | |")
+    for t in ("round_robin", "response_aware"):
+        r = ratio(rps[t], rps["single"])
+        per_round = []
+        for x in runs_of(sc, t):
+            s1 = [y for y in runs_of(sc, "single") if y["round"] == x["round"]]
+            if s1 and s1[0]["rps"]:
+                per_round.append(x["rps"] / s1[0]["rps"])
+        rounds = ", ".join(f"{v:.2f}" for v in per_round)
+        ok = r is not None and r >= GROUP_TARGET_RATIO and errs[t] == 0
+        a(f"| {t} | {fmt(rps[t])} | {fmt(r, 2)}× (per round: {rounds}); target ≥ {GROUP_TARGET_RATIO}× "
+          f"| {fmt(cpu[t], 1)} | {errs[t]} | {verdict(ok)} |")
+    a("")
+    a("The three members are three providers on the same mock (core 0), so the upstream side is "
+      "identical and the difference is the balancer's own cost in llmux (core 1).")
+    a("")
 XLATE = {  # id -> (title, passthrough route, translated route)
     "f": ("OpenAI client → Anthropic provider", "OpenAI client → OpenAI provider",
           "OpenAI client → Anthropic provider"),
@@ -775,6 +827,7 @@ def render(meta, scen):
                   f"llmux {ev['llmux']}.")
         a("")
     render_translated(scen, a)
+    render_groups(scen, a)
     a("## Runs")
     a("")
     a("writes/req = `write`/`writev` calls (`syscw` in `/proc/PID/io`; `send`/`sendto` are not counted) of the "
@@ -856,7 +909,7 @@ def metadata(opt):
 def main():
     p = argparse.ArgumentParser(description="llmux benchmark driver (use bench/run.sh)")
     p.add_argument("--quick", action="store_true", help="1 round, 3 s runs (smoke test)")
-    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g", help="comma-separated scenarios")
+    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g,h", help="comma-separated scenarios")
     p.add_argument("--out", default=os.path.join(BENCH, "results"))
     opt = p.parse_args()
     if opt.quick:
@@ -897,6 +950,12 @@ def main():
          "conns": 64, "stream": True, "secs": opt.secs,
          "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1, "client": "anthropic",
          "routes": {"passthrough": ANTHROPIC_MODEL, "translated": OPENAI_MODEL}, "expect_text": TEXT_50},
+        {"id": "h", "title": "c=64 streams of 50 chunks: groups of three (round_robin, "
+         "response_aware) vs a single upstream",
+         "conns": 64, "stream": True, "secs": opt.secs,
+         "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1, "client": "openai",
+         "routes": {"single": "m1/mock-model", "round_robin": "rr-pool", "response_aware": "ra-pool"},
+         "config": group_config, "expect_text": TEXT_50},
     ]
     unknown = only - {sc["id"] for sc in scenarios} - {"e"}
     if unknown:
@@ -906,12 +965,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="llmux-bench-") as tmp:
         try:
             for sc in scenarios:
-                if sc["id"] in only and sc["id"] not in ("f", "g"):
+                if sc["id"] in only and sc["id"] not in ("f", "g", "h"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
             if "e" in only:
                 results["e"] = idle_streams_scenario(tmp, opt)
             for sc in scenarios:  # after e, so that the existing scenarios keep their order
-                if sc["id"] in only and sc["id"] in ("f", "g"):
+                if sc["id"] in only and sc["id"] in ("f", "g", "h"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
         finally:
             cleanup()
