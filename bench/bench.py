@@ -34,6 +34,19 @@ TARGETS = ("direct", "nginx", "llmux")
 # Targets of the translated-stream scenarios (f, g): two routes through the same llmux.
 XLATE_TARGETS = ("passthrough", "translated")
 GROUP_TARGETS = ("single", "round_robin", "response_aware")
+HEDGE_TARGETS = ("no_hedge", "hedge")
+
+
+def hedge_config(mock_port):
+    """Two groups of three members on the same mock, one hedging after 50 ms."""
+    url = f"http://127.0.0.1:{mock_port}/v1"
+    providers = "".join(
+        f"  m{i}: {{type: openai-compatible, base_url: \"{url}\", models: [mock-model]}}\n"
+        for i in (1, 2, 3))
+    members = "[m1/mock-model, m2/mock-model, m3/mock-model]"
+    return (f"providers:\n{providers}groups:\n"
+            f"  plain-pool: {{members: {members}}}\n"
+            f"  hedge-pool: {{members: {members}, hedge: {{after: 50ms}}}}\n")
 GROUP_TARGET_RATIO = 0.9
 
 
@@ -435,6 +448,15 @@ class Stack:
 # ---------------------------------------------------------------- one wrk run
 
 
+def mock_requests(stack):
+    """Requests the mock has received so far (its /_mock/stats counter)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{stack.mock_port}/_mock/stats", timeout=2) as r:
+            return json.loads(r.read())["requests"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def run_wrk(stack, target, conns, secs, stream):
     spec = stack.targets[target]
     env = {k: v for k, v in os.environ.items() if k not in ("BENCH_BODY", "BENCH_HEADERS")}
@@ -447,11 +469,13 @@ def run_wrk(stack, target, conns, secs, stream):
     pids = stack.procs  # each process once, even when two targets share it
     proxy = spec["proc"]  # for direct, the "proxy" CPU is the mock's own
     w0 = write_calls(pids[proxy])
+    m0 = mock_requests(stack)
     st0, cpu0, own0, t0 = proc_stat(), {t: cpu_ticks(p) for t, p in pids.items()}, own_ticks(), time.monotonic()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60)
     t1, st1, own1 = time.monotonic(), proc_stat(), own_ticks()
     cpu1 = {t: cpu_ticks(p) for t, p in pids.items()}
     w1 = write_calls(pids[proxy])
+    m1 = mock_requests(stack)
     lines = [l for l in res.stdout.splitlines() if l.startswith("{")]
     if res.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({res.returncode}): {res.stdout[-500:]} {res.stderr[-500:]}")
@@ -477,6 +501,7 @@ def run_wrk(stack, target, conns, secs, stream):
         "mock_cpu_us_per_req": d_cpu["mock"] * tick_us / ok if ok else None,
         "writes_per_req": (w1 - w0) / ok if ok else None,
         "bytes_per_req": w["bytes"] / w["requests"] if w["requests"] else None,
+        "upstream_per_req": (m1 - m0) / w["requests"] if None not in (m0, m1) and w["requests"] else None,
         "proxy_core_pct": 100 * d_cpu[proxy] / CLK / elapsed if proxy != "mock" else None,
         "core0_pct": 100 * (d_cpu["mock"] + wrk_ticks) / CLK / elapsed,
         "other_pct": 100 * other_ticks / CLK / elapsed,
@@ -661,7 +686,28 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g", "h")
+WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g", "h", "i")
+
+
+def render_hedging(scen, a):
+    """The hedging scenario (i): what a hedge saves in tail latency, and what it costs."""
+    sc = scen.get("i")
+    if not sc:
+        return
+    tg = HEDGE_TARGETS
+    m = {k: medians(sc, k, tg) for k in ("rps", "p50_ms", "p90_ms", "p99_ms", "upstream_per_req")}
+    errs = {t: sum(r["errors"] for r in runs_of(sc, t)) for t in tg}
+    a("### Hedged requests: c=16 non-stream, 5% of upstream answers 300 ms late")
+    a("")
+    a("| target | req/s | p50 ms | p90 ms | p99 ms | upstream requests per request | errors |")
+    a("|---|---|---|---|---|---|---|")
+    for t in tg:
+        a(f"| {t} | {fmt(m['rps'][t])} | {fmt(m['p50_ms'][t], 2)} | {fmt(m['p90_ms'][t], 2)} "
+          f"| {fmt(m['p99_ms'][t], 2)} | {fmt(m['upstream_per_req'][t], 3)} | {errs[t]} |")
+    a("")
+    a("Both targets are groups of the same three members (one mock); `hedge` asks a second member "
+      "when the first has not answered within 50 ms. Info only: no target is set.")
+    a("")
 
 
 def render_groups(scen, a):
@@ -828,6 +874,7 @@ def render(meta, scen):
         a("")
     render_translated(scen, a)
     render_groups(scen, a)
+    render_hedging(scen, a)
     a("## Runs")
     a("")
     a("writes/req = `write`/`writev` calls (`syscw` in `/proc/PID/io`; `send`/`sendto` are not counted) of the "
@@ -909,7 +956,7 @@ def metadata(opt):
 def main():
     p = argparse.ArgumentParser(description="llmux benchmark driver (use bench/run.sh)")
     p.add_argument("--quick", action="store_true", help="1 round, 3 s runs (smoke test)")
-    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g,h", help="comma-separated scenarios")
+    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g,h,i", help="comma-separated scenarios")
     p.add_argument("--out", default=os.path.join(BENCH, "results"))
     opt = p.parse_args()
     if opt.quick:
@@ -956,6 +1003,12 @@ def main():
          "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1, "client": "openai",
          "routes": {"single": "m1/mock-model", "round_robin": "rr-pool", "response_aware": "ra-pool"},
          "config": group_config, "expect_text": TEXT_50},
+        {"id": "i", "title": "c=16 non-stream, 5% of upstream answers 300 ms late: "
+         "hedged (after 50 ms) vs not",
+         "conns": 16, "stream": False, "secs": opt.secs,
+         "mock_args": ["--delay-ms", "300", "--delay-rate", "0.05"], "proxy_cpu": 1,
+         "client": "openai", "routes": {"no_hedge": "plain-pool", "hedge": "hedge-pool"},
+         "config": hedge_config},
     ]
     unknown = only - {sc["id"] for sc in scenarios} - {"e"}
     if unknown:
@@ -965,12 +1018,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="llmux-bench-") as tmp:
         try:
             for sc in scenarios:
-                if sc["id"] in only and sc["id"] not in ("f", "g", "h"):
+                if sc["id"] in only and sc["id"] not in ("f", "g", "h", "i"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
             if "e" in only:
                 results["e"] = idle_streams_scenario(tmp, opt)
             for sc in scenarios:  # after e, so that the existing scenarios keep their order
-                if sc["id"] in only and sc["id"] in ("f", "g", "h"):
+                if sc["id"] in only and sc["id"] in ("f", "g", "h", "i"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
         finally:
             cleanup()

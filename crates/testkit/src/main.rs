@@ -4,7 +4,7 @@
 //! llmux-mock [--listen 127.0.0.1:9000] [--fixtures DIR] [--chunks N] [--delay-ms N]
 //!            [--chunk-delay-ms N] [--models a,b] [--no-record] [--port-file PATH]
 //!            [--threads N] [--fixture PATH] [--status NNN] [--text TEXT] [--fault FAULT]
-//!            [--fault-rate 0.0..1.0]
+//!            [--fault-rate 0.0..1.0] [--delay-rate 0.0..1.0]
 //! ```
 //!
 //! Prints `llmux-mock listening on http://ADDR` once bound; exits on SIGTERM or ctrl-c.
@@ -65,6 +65,9 @@ struct Args {
     /// Default `x-mock-fault-rate`: the share of requests (0.0 to 1.0) the fault hits.
     #[arg(long)]
     fault_rate: Option<f64>,
+    /// Default `x-mock-delay-rate`: the share of requests (0.0 to 1.0) --delay-ms applies to.
+    #[arg(long)]
+    delay_rate: Option<f64>,
 }
 
 fn main() {
@@ -80,7 +83,12 @@ fn main() {
 async fn run(args: Args) {
     let mut config = MockConfig {
         stream_chunks: args.chunks,
-        delay: Duration::from_millis(args.delay_ms),
+        // With --delay-rate the delay is a per-request control, drawn for each request.
+        delay: if args.delay_rate.is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(args.delay_ms)
+        },
         chunk_delay: Duration::from_millis(args.chunk_delay_ms),
         models: args.models,
         record: !args.no_record,
@@ -95,6 +103,11 @@ async fn run(args: Args) {
         ("x-mock-text", args.text),
         ("x-mock-fault", args.fault),
         ("x-mock-fault-rate", args.fault_rate.map(|r| r.to_string())),
+        ("x-mock-delay-rate", args.delay_rate.map(|r| r.to_string())),
+        (
+            "x-mock-delay-ms",
+            args.delay_rate.map(|_| args.delay_ms.to_string()),
+        ),
     ]
     .into_iter()
     .filter_map(|(k, v)| Some((k.to_owned(), v?)))

@@ -108,10 +108,23 @@ impl Controls {
             None => 1.0,
         };
         let fault = fault.filter(|_| rate >= 1.0 || fastrand::f64() < rate);
+        // `x-mock-delay-rate: 0.05`: the head delay hits only that share of requests (a tail).
+        let delay_rate = match get("x-mock-delay-rate") {
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("invalid x-mock-delay-rate: {v:?} (0.0 to 1.0)"))?,
+            None => 1.0,
+        };
+        let delay = number("x-mock-delay-ms")?
+            .map(Duration::from_millis)
+            .filter(|_| delay_rate >= 1.0 || fastrand::f64() < delay_rate);
         Ok(Self {
             fixture: get("x-mock-fixture"),
             status,
-            delay: number("x-mock-delay-ms")?.map(Duration::from_millis),
+            delay,
             chunk_delay: number("x-mock-chunk-delay-ms")?.map(Duration::from_millis),
             chunks: number("x-mock-chunks")?.map(|n| n.min(100_000) as usize),
             text: get("x-mock-text"),

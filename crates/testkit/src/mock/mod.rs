@@ -189,6 +189,7 @@ impl Shared {
 /// - `x-mock-fault: status:NNN | 429[:SECS] | reset-before-headers | reset-mid-stream |
 ///   stall | stall-before-headers | truncate | malformed-json | context-length`.
 /// - `x-mock-fault-rate: 0.0..1.0`: the fault hits only that share of requests, at random.
+/// - `x-mock-delay-rate: 0.0..1.0`: `x-mock-delay-ms` applies only to that share (a slow tail).
 pub struct MockUpstream {
     addr: SocketAddr,
     shared: Arc<Shared>,
