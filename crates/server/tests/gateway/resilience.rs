@@ -422,3 +422,94 @@ async fn a_prompt_too_long_falls_back_only_when_asked() {
     assert_eq!(v["error"]["code"], "context_length_exceeded");
     assert_eq!(long.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn every_strategy_routes_around_every_fault() {
+    // (fault on member a, most requests a may see before it is left alone)
+    let faults: &[(&str, usize)] = &[
+        ("status:500", 3),
+        ("status:503", 3),
+        ("429:30", 1),
+        // A 429 without Retry-After: a cools down for 1 s.
+        ("status:429", 1),
+        ("reset-before-headers", 3),
+        ("stall-before-headers", 3),
+    ];
+    let strategies = [
+        "round_robin",
+        "weighted_round_robin",
+        "random",
+        "failover",
+        "response_aware",
+        "least_in_flight",
+        "ttft_aware",
+    ];
+    for strategy in strategies {
+        for (fault, most) in faults {
+            let bad = member(&[("x-mock-fault", fault)]).await;
+            let good = member(&[]).await;
+            let h = harness(
+                &[&bad, &good],
+                &format!("groups:\n  pool:\n    strategy: {strategy}\n    timeouts: {{ first_byte: 200ms }}\n    members: [a/mock-model, b/mock-model]\n"),
+            )
+            .await;
+            for i in 0..10 {
+                let (status, upstream, attempts, body) = ask(&h, "pool").await;
+                assert_eq!(status, 200, "{strategy} / {fault} / request {i}: {body}");
+                assert_eq!(upstream, "b/mock-model", "{strategy} / {fault}");
+                assert!(
+                    matches!(attempts.as_deref(), Some("1" | "2")),
+                    "{strategy} / {fault}: {attempts:?}"
+                );
+            }
+            let seen = bad.requests().len();
+            assert!(seen <= *most, "{strategy} / {fault}: a saw {seen} requests");
+            if strategy == "failover" {
+                assert!(seen >= 1, "failover must try a first");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn response_aware_prefers_the_faster_member() {
+    let slow = member(&[("x-mock-delay-ms", "60")]).await;
+    let fast = member(&[]).await;
+    let h = harness(
+        &[&slow, &fast],
+        "groups:\n  pool:\n    strategy: response_aware\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    for _ in 0..30 {
+        assert_eq!(ask(&h, "pool").await.0, 200);
+    }
+    // Both are measured once, then the fast one wins every sequential pick.
+    assert!(
+        slow.requests().len() <= 2,
+        "slow served {}",
+        slow.requests().len()
+    );
+    assert!(fast.requests().len() >= 28);
+}
+
+#[tokio::test]
+async fn a_stream_stalled_mid_way_ends_with_an_error_event_and_is_not_retried() {
+    let stalled = member(&[("x-mock-fault", "stall")]).await;
+    let good = member(&[]).await;
+    let h = harness(
+        &[&stalled, &good],
+        "groups:\n  pool:\n    strategy: failover\n    timeouts: { idle: 300ms }\n    members: [a/mock-model, b/mock-model]\n",
+    )
+    .await;
+    let mut body = chat("pool");
+    body["stream"] = serde_json::json!(true);
+    let started = Instant::now();
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap_or_default();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(text.contains("upstream_timeout"), "{text}");
+    assert!(good.requests().is_empty());
+    // The upstream connection was dropped, not left hanging.
+    assert!(stalled.wait_cancelled(1, Duration::from_secs(3)).await);
+}
