@@ -1,9 +1,11 @@
-//! The gateway: the current runtime snapshot (atomically swappable) and the record sink.
+//! The gateway: the current runtime snapshot (atomically swappable), the record sink and the
+//! metrics registry.
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::metrics::Metrics;
 use crate::record::RecordSink;
 use crate::responses::ResponseStore;
 use crate::snapshot::Snapshot;
@@ -13,6 +15,7 @@ pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     sink: Arc<dyn RecordSink>,
     responses: ResponseStore,
+    metrics: Metrics,
 }
 
 impl Gateway {
@@ -22,6 +25,7 @@ impl Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             sink,
             responses: ResponseStore::default(),
+            metrics: Metrics::default(),
         }
     }
 
@@ -48,6 +52,11 @@ impl Gateway {
     /// Responses-API conversations llmux keeps for providers that keep none.
     pub fn responses(&self) -> &ResponseStore {
         &self.responses
+    }
+
+    /// The metrics registry (outlives snapshot swaps: counters never reset on reload).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The record sink.

@@ -16,7 +16,7 @@ pub fn render(config: &Config) -> String {
     );
     let _ = writeln!(
         s,
-        "  admin       http://{}  (/health, /ready)",
+        "  admin       http://{}  (/health, /ready, /metrics)",
         config.server.admin_listen
     );
     let _ = writeln!(s, "  data dir    {}", config.data_dir.display());

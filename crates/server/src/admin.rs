@@ -1,6 +1,10 @@
-//! The admin listener: liveness and readiness today; the admin API and UI join it later.
+//! The admin listener: liveness, readiness and Prometheus metrics; the admin API and UI join
+//! it later.
+
+use std::time::Instant;
 
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -30,4 +35,15 @@ async fn ready(State(state): State<AppState>) -> Response {
         "models": snapshot.model_ids().count(),
     }))
     .into_response()
+}
+
+/// Prometheus metrics in the text format. The gauges are read from the current snapshot's
+/// member registry.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let snapshot = state.gateway.snapshot();
+    let body = state
+        .gateway
+        .metrics()
+        .render(&snapshot.registry, Instant::now());
+    ([(CONTENT_TYPE, llmux_engine::metrics::CONTENT_TYPE)], body).into_response()
 }

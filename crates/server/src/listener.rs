@@ -9,6 +9,8 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use llmux_engine::metrics::RateLimitScope;
+use llmux_engine::routing::forward::Limited;
 use llmux_engine::GatewayError;
 
 use crate::surfaces::dialect_of_path;
@@ -36,12 +38,11 @@ pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next)
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         if let Err((limit, wait)) = forward.limits.check(client, Instant::now()) {
-            let scope = match limit {
-                llmux_engine::routing::forward::Limited::ClientIp => format!("client {client}"),
-                llmux_engine::routing::forward::Limited::Forward => {
-                    format!("listener `{}`", ctx.name)
-                }
+            let (scope, metric) = match limit {
+                Limited::ClientIp => (format!("client {client}"), RateLimitScope::ClientIp),
+                Limited::Forward => (format!("listener `{}`", ctx.name), RateLimitScope::Forward),
             };
+            ctx.state.gateway.metrics().rate_limited(metric);
             let err = GatewayError::rate_limited(scope, wait);
             let id = request_id::from_headers(req.headers());
             return error_response::response(dialect_of_path(req.uri().path()), &err, id);

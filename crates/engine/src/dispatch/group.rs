@@ -4,18 +4,20 @@
 use std::time::{Duration, Instant};
 
 use super::verdict::{judge, judge_reading, Verdict};
-use super::{Attempt, Run};
+use super::{count_error, timed, Attempt, Run};
 use crate::gateway::Gateway;
+use crate::metrics::{BreakerCall, Metrics, RateLimitScope, Upstream};
 use crate::passthrough::Inbound;
 use crate::profile::Profile;
 use crate::routing::breaker::{Admission, BreakerState, Outcome, Transition};
 use crate::routing::group::{Group, MemberGuard};
 
-/// A member taken for one attempt: its index, breaker admission and in-flight guard.
+/// A member taken for one attempt: its index, breaker admission, in-flight guard and metrics.
 struct Taken {
     index: usize,
     admission: Option<Admission>,
     guard: MemberGuard,
+    series: Upstream,
 }
 
 /// Why a member could not be taken.
@@ -27,18 +29,29 @@ enum Refused {
 }
 
 /// Admits one request to member `i`: breaker first, then its rate window.
-fn take(group: &Group, i: usize, estimate: u32, now: Instant) -> Result<Taken, Refused> {
+fn take(
+    metrics: &Metrics,
+    group: &Group,
+    i: usize,
+    estimate: u32,
+    now: Instant,
+) -> Result<Taken, Refused> {
     let Some(member) = group.members.get(i) else {
         return Err(Refused::Breaker);
     };
+    let id = member.state.id.as_str();
     let admission = match &member.state.breaker {
         Some(b) => {
-            let a = b.admit(now).map_err(|_| Refused::Breaker)?;
+            let a = b.admit(now).map_err(|_| {
+                metrics.breaker_call(id, BreakerCall::Rejected);
+                Refused::Breaker
+            })?;
             if a.probe {
                 member.state.note_transition(&Transition {
                     from: BreakerState::Open,
                     to: BreakerState::HalfOpen,
                 });
+                metrics.breaker_transition(id, BreakerState::Open, BreakerState::HalfOpen);
             }
             Some(a)
         }
@@ -51,6 +64,7 @@ fn take(group: &Group, i: usize, estimate: u32, now: Instant) -> Result<Taken, R
                 // The admission is handed back as a success-free no-op: a probe that never
                 // went out expires on its own.
                 member.state.stats.throttle_until(now + wait);
+                metrics.rate_limited(RateLimitScope::Member);
                 return Err(Refused::Window(wait));
             }
         },
@@ -60,11 +74,19 @@ fn take(group: &Group, i: usize, estimate: u32, now: Instant) -> Result<Taken, R
         index: i,
         admission,
         guard: MemberGuard::start(member.state.clone(), reservation),
+        series: metrics.upstream(&group.name, &member.provider.id, &member.model),
     })
 }
 
-/// Feeds an attempt's verdict to the member's breaker and cool-down.
-fn settle(group: &Group, taken: &Taken, verdict: Verdict, wait: Option<Duration>, run: &mut Run) {
+/// Feeds an attempt's verdict to the member's breaker and cool-down, and to the metrics.
+fn settle(
+    metrics: &Metrics,
+    group: &Group,
+    taken: &Taken,
+    (result, verdict, wait): (&Attempt, Verdict, Option<Duration>),
+    run: &mut Run,
+) {
+    count_error(&taken.series, verdict, result);
     let Some(member) = group.members.get(taken.index) else {
         return;
     };
@@ -76,8 +98,12 @@ fn settle(group: &Group, taken: &Taken, verdict: Verdict, wait: Option<Duration>
             Verdict::Failed => Some(Outcome::Failure),
             Verdict::Unsuitable => None,
         };
+        if let Some(o) = outcome {
+            metrics.breaker_call(&member.state.id, o.into());
+        }
         if let Some(t) = outcome.and_then(|o| b.record(admission.probe, o, now)) {
             member.state.note_transition(&t);
+            metrics.breaker_transition(&member.state.id, t.from, t.to);
             tracing::warn!(
                 target: "llmux::routing",
                 member = %member.state.id,
@@ -114,7 +140,7 @@ impl Gateway {
         for _ in 0..turns {
             let now = Instant::now();
             let i = group.pick(&tried, now)?;
-            let taken = match take(group, i, estimate, now) {
+            let taken = match take(self.metrics(), group, i, estimate, now) {
                 Ok(t) => t,
                 Err(refused) => {
                     if let Refused::Window(wait) = refused {
@@ -138,15 +164,14 @@ impl Gateway {
                 None => {
                     run.attempts += 1;
                     let route = group.route(i, profile)?;
-                    let result = self
-                        .attempt(
-                            inbound,
-                            run.inspected.take(),
-                            &route,
-                            requested,
-                            run.started,
-                        )
-                        .await;
+                    let attempt = self.attempt(
+                        inbound,
+                        run.inspected.take(),
+                        &route,
+                        requested,
+                        run.started,
+                    );
+                    let result = timed(&taken.series, attempt).await;
                     (taken, result)
                 }
             };
@@ -155,7 +180,7 @@ impl Gateway {
             } else {
                 judge(&result)
             };
-            settle(group, &taken, verdict, wait, run);
+            settle(self.metrics(), group, &taken, (&result, verdict, wait), run);
             if verdict == Verdict::Final {
                 return Some(result.map(|mut resp| {
                     resp.body_mut().recorder().attach(taken.guard);
@@ -194,6 +219,7 @@ impl Gateway {
                 return None;
             }
             retries += 1;
+            self.metrics().retry(&group.name);
             // Another member is tried at once; the same one again only after a backoff.
             let fresh = group
                 .members
@@ -253,7 +279,11 @@ impl Gateway {
                 Err(crate::ErrorKind::Internal("no such member".into()).into()),
             );
         };
-        let a = self.attempt(inbound, run.inspected.take(), &route_a, requested, started);
+        let series_a = first.series.clone();
+        let a = timed(
+            &series_a,
+            self.attempt(inbound, run.inspected.take(), &route_a, requested, started),
+        );
         tokio::pin!(a);
         tokio::select! {
             result = &mut a => return (first, result),
@@ -263,7 +293,7 @@ impl Gateway {
         let second = group
             .pick(&[first.index], now)
             .filter(|&j| j != first.index)
-            .and_then(|j| take(group, j, estimate, now).ok());
+            .and_then(|j| take(self.metrics(), group, j, estimate, now).ok());
         let Some((second, route_b)) =
             second.and_then(|t| group.route(t.index, profile).map(|r| (t, r)))
         else {
@@ -278,31 +308,39 @@ impl Gateway {
             after_ms = delay.as_millis() as u64,
             "hedging: asking a second member"
         );
-        let b = self.attempt(inbound, None, &route_b, requested, started);
+        let (hedge, series_b) = (second.index, second.series.clone());
+        let b = timed(
+            &series_b,
+            self.attempt(inbound, None, &route_b, requested, started),
+        );
         tokio::pin!(b);
-        tokio::select! {
+        let kept = tokio::select! {
             result = &mut a => {
                 let (verdict, wait) = judge(&result);
                 if verdict == Verdict::Final {
                     second.guard.cancel();
-                    return (first, result);
+                    (first, result)
+                } else {
+                    settle(self.metrics(), group, &first, (&result, verdict, wait), run);
+                    run.failed(verdict, result);
+                    drop(first);
+                    (second, b.await)
                 }
-                settle(group, &first, verdict, wait, run);
-                run.failed(verdict, result);
-                drop(first);
-                (second, b.await)
             }
             result = &mut b => {
                 let (verdict, wait) = judge(&result);
                 if verdict == Verdict::Final {
                     first.guard.cancel();
-                    return (second, result);
+                    (second, result)
+                } else {
+                    settle(self.metrics(), group, &second, (&result, verdict, wait), run);
+                    run.failed(verdict, result);
+                    drop(second);
+                    (first, a.await)
                 }
-                settle(group, &second, verdict, wait, run);
-                run.failed(verdict, result);
-                drop(second);
-                (first, a.await)
             }
-        }
+        };
+        self.metrics().hedge(&group.name, kept.0.index == hedge);
+        kept
     }
 }

@@ -9,6 +9,7 @@
 mod group;
 mod verdict;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use http::header::{HeaderName, HeaderValue};
@@ -17,10 +18,11 @@ use llmux_protocol::Dialect;
 
 use crate::error::{ErrorKind, GatewayError};
 use crate::gateway::Gateway;
+use crate::metrics::Upstream;
 use crate::passthrough::{client_target, inspect, Inbound, Inspected, PassthroughBody};
 use crate::profile::Profile;
 use crate::snapshot::{Plan, Serving, Snapshot};
-use verdict::{judge, Verdict};
+use verdict::{error_label, judge, Verdict};
 
 /// Header: how many upstream attempts served the request.
 pub const ATTEMPTS_HEADER: &str = "x-llmux-attempts";
@@ -40,6 +42,23 @@ struct Run<'i> {
     started: Instant,
     /// Whether error answers are read to spot context-length errors (a fallback wants them).
     read_errors: bool,
+}
+
+/// Runs one attempt counted on `series`: started, then timed to its response head (or error).
+/// An attempt dropped before that (a hedge's loser) is counted started only.
+async fn timed(series: &Upstream, attempt: impl Future<Output = Attempt>) -> Attempt {
+    series.start();
+    let sent = Instant::now();
+    let result = attempt.await;
+    series.observe(sent.elapsed());
+    result
+}
+
+/// Counts the attempt's error on `series`, if it was one.
+fn count_error(series: &Upstream, verdict: Verdict, result: &Attempt) {
+    if let Some(e) = error_label(verdict, result) {
+        series.error(e);
+    }
 }
 
 impl Run<'_> {
@@ -78,9 +97,11 @@ impl Gateway {
         };
         // The common case: one upstream, nothing to fall back to.
         if let (Serving::One(route), []) = (&plan.serving, plan.fallbacks) {
-            return self
-                .attempt(&inbound, Some(inspected), route, &requested, started)
-                .await;
+            let series = self.metrics().upstream("", &route.provider.id, route.model);
+            let attempt = self.attempt(&inbound, Some(inspected), route, &requested, started);
+            let result = timed(&series, attempt).await;
+            count_error(&series, judge(&result).0, &result);
+            return result;
         }
         let mut run = Run {
             attempts: 0,
@@ -138,6 +159,7 @@ impl Gateway {
                 attempts = run.attempts,
                 "falling back"
             );
+            self.metrics().fallback(fallback);
             if let Some(done) = self
                 .serve_one(&next.serving, next.profile, inbound, requested, run)
                 .await
@@ -178,14 +200,16 @@ impl Gateway {
         match serving {
             Serving::One(route) => {
                 run.attempts += 1;
-                let mut result = self
-                    .attempt(inbound, run.inspected.take(), route, requested, run.started)
-                    .await;
+                let series = self.metrics().upstream("", &route.provider.id, route.model);
+                let attempt =
+                    self.attempt(inbound, run.inspected.take(), route, requested, run.started);
+                let mut result = timed(&series, attempt).await;
                 let (verdict, _) = if run.read_errors {
                     verdict::judge_reading(&mut result).await
                 } else {
                     judge(&result)
                 };
+                count_error(&series, verdict, &result);
                 if verdict == Verdict::Final {
                     return Some(result);
                 }

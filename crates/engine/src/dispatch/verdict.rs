@@ -7,6 +7,7 @@ use http::header::RETRY_AFTER;
 
 use super::Attempt;
 use crate::error::ErrorKind;
+use crate::metrics::UpstreamError;
 use crate::routing::retry::retry_after;
 
 /// How an attempt's result counts.
@@ -105,4 +106,18 @@ pub(super) async fn judge_reading(result: &mut Attempt) -> (Verdict, Option<Dura
         }
     }
     judge(result)
+}
+
+/// The `error` label of an attempt judged `verdict`: none for an answer; the transport
+/// error's own code when there was no response at all, else the verdict.
+pub(super) fn error_label(verdict: Verdict, result: &Attempt) -> Option<UpstreamError> {
+    let by_verdict = match verdict {
+        Verdict::Final => return None,
+        Verdict::RateLimited => UpstreamError::RateLimited,
+        Verdict::Failed => UpstreamError::Failed,
+        Verdict::Unsuitable => UpstreamError::Unsuitable,
+        Verdict::ContextLength => UpstreamError::ContextLength,
+    };
+    let transport = result.as_ref().err().and_then(UpstreamError::transport);
+    Some(transport.unwrap_or(by_verdict))
 }
