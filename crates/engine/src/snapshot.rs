@@ -2,102 +2,18 @@
 //! HTTP clients and precomputed headers, virtual models resolved to targets, and the model
 //! index. A request loads one snapshot and keeps it to the end.
 
+mod provider;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
-use llmux_providers::{azure, Operation, ProviderKind, Quirks};
-
-use crate::config::{Config, ModelTarget, Source, Timeouts};
+use crate::config::{Config, ModelTarget, Timeouts};
 use crate::error::{ErrorKind, GatewayError};
 use crate::profile::Profile;
 use crate::routing::forward::Forward;
 use crate::routing::group::{Group, Registry};
 
-/// A provider ready to receive requests.
-#[derive(Debug)]
-pub struct Provider {
-    /// Provider id.
-    pub id: String,
-    /// API family.
-    pub kind: ProviderKind,
-    /// Base URL, no trailing slash.
-    pub base_url: String,
-    /// Auth header plus configured extra headers, sent on every request.
-    pub headers: HeaderMap,
-    /// Timeouts.
-    pub timeouts: Timeouts,
-    /// Quirks.
-    pub quirks: Quirks,
-    /// Models it lists.
-    pub models: Vec<String>,
-    /// Where it was configured.
-    pub source: Source,
-    /// How requests reach this provider (pooled connections live here).
-    pub transport: crate::upstream::Transport,
-    api_version: Option<String>,
-    deployments: HashMap<String, String>,
-    urls: [String; 4],
-}
-
-impl Provider {
-    /// The upstream URL of a chat call on `model`, for translated calls: Gemini names the model
-    /// and the streaming choice in the path; the others as for [`Provider::url`].
-    pub fn chat_url(&self, model: &str, stream: bool) -> String {
-        match self.kind {
-            ProviderKind::Gemini => self.gemini_url(model, stream, true),
-            ProviderKind::OpenAiResponses => self.responses_url(),
-            _ => self.url(Operation::ChatCompletions, model),
-        }
-    }
-
-    /// A Gemini provider's `generateContent` URL; streams in SSE (`alt=sse`) or, when `sse`
-    /// is false, as one JSON array.
-    pub fn gemini_url(&self, model: &str, stream: bool, sse: bool) -> String {
-        match (stream, sse) {
-            (true, true) => format!(
-                "{}/models/{model}:streamGenerateContent?alt=sse",
-                self.base_url
-            ),
-            (true, false) => format!("{}/models/{model}:streamGenerateContent", self.base_url),
-            (false, _) => format!("{}/models/{model}:generateContent", self.base_url),
-        }
-    }
-
-    /// Whether the provider also serves `dialect` natively, besides its main protocol
-    /// (OpenAI's own API has the Responses endpoint next to Chat Completions).
-    pub fn speaks(&self, dialect: llmux_protocol::Dialect) -> bool {
-        dialect == self.kind.dialect()
-            || (dialect == llmux_protocol::Dialect::OpenAiResponses
-                && self.kind == ProviderKind::OpenAi)
-    }
-
-    /// The provider's Responses endpoint (`/responses` below its base URL).
-    pub fn responses_url(&self) -> String {
-        format!("{}/responses", self.base_url)
-    }
-
-    /// The upstream URL for `op` on `model`.
-    pub fn url(&self, op: Operation, model: &str) -> String {
-        match (self.kind, &self.api_version) {
-            (ProviderKind::Anthropic, _) => format!("{}/messages", self.base_url),
-            (ProviderKind::Azure, Some(version)) => {
-                let deployment = self.deployments.get(model).map_or(model, String::as_str);
-                azure::url(&self.base_url, deployment, op, version)
-            }
-            _ => self.urls[op_index(op)].clone(),
-        }
-    }
-}
-
-fn op_index(op: Operation) -> usize {
-    match op {
-        Operation::ChatCompletions => 0,
-        Operation::Completions => 1,
-        Operation::Embeddings => 2,
-        Operation::Models => 3,
-    }
-}
+pub use provider::Provider;
 
 /// A virtual model resolved to its target.
 #[derive(Debug)]
@@ -193,7 +109,7 @@ impl Snapshot {
         let mut providers = Vec::new();
         let mut by_provider = HashMap::new();
         for p in &config.providers {
-            let provider = Arc::new(build_provider(p)?);
+            let provider = Arc::new(Provider::build(p)?);
             by_provider.insert(p.id.clone(), provider.clone());
             providers.push(provider);
         }
@@ -222,10 +138,20 @@ impl Snapshot {
         };
         let mut used = std::collections::HashSet::new();
         for g in &snap.config.groups {
+            // Members of a group with its own HTTP settings use copies of their providers.
+            let copies = provider::group_copies(g, &snap.config.providers, |target| {
+                snap.resolve_target(target).map(|(p, _)| p.id.clone())
+            })?;
             let group = Group::build(
                 g,
                 &snap.registry,
-                |target| snap.resolve_target(target),
+                |target| {
+                    snap.resolve_target(target)
+                        .map(|(p, model)| match copies.get(&p.id) {
+                            Some(copy) => (copy.clone(), model),
+                            None => (p, model),
+                        })
+                },
                 |id| {
                     snap.config
                         .provider(id)
@@ -476,66 +402,6 @@ impl Snapshot {
     pub fn provider(&self, id: &str) -> Option<&Arc<Provider>> {
         self.by_provider.get(id)
     }
-}
-
-/// An Ollama server's native endpoint for `op`. The base URL may be given with or without
-/// Ollama's OpenAI-compatible `/v1` suffix.
-fn ollama_url(base_url: &str, op: Operation) -> String {
-    let root = base_url
-        .strip_suffix("/v1")
-        .or_else(|| base_url.strip_suffix("/api"))
-        .unwrap_or(base_url);
-    let path = match op {
-        Operation::ChatCompletions => "/api/chat",
-        Operation::Completions => "/api/generate",
-        Operation::Embeddings => "/api/embed",
-        Operation::Models => "/api/tags",
-    };
-    format!("{root}{path}")
-}
-
-fn build_provider(p: &crate::config::ProviderConfig) -> Result<Provider, GatewayError> {
-    let mut headers = HeaderMap::new();
-    if let Some(key) = &p.api_key {
-        if let Some((name, value)) = p.auth.header(key.expose()) {
-            headers.insert(name, value);
-        }
-    }
-    for (name, value) in &p.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| ErrorKind::Internal(format!("header name {name}: {e}")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|e| ErrorKind::Internal(format!("header value for {name}: {e}")))?;
-        headers.insert(name, value);
-    }
-    if p.kind == ProviderKind::Anthropic && !headers.contains_key("anthropic-version") {
-        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
-    }
-    let transport = crate::upstream::transport_for(&p.base_url, &p.timeouts)?;
-    let urls = [
-        Operation::ChatCompletions,
-        Operation::Completions,
-        Operation::Embeddings,
-        Operation::Models,
-    ]
-    .map(|op| match p.kind {
-        ProviderKind::Ollama => ollama_url(&p.base_url, op),
-        _ => format!("{}{}", p.base_url, op.path()),
-    });
-    Ok(Provider {
-        id: p.id.clone(),
-        kind: p.kind,
-        base_url: p.base_url.clone(),
-        headers,
-        timeouts: p.timeouts,
-        quirks: p.quirks,
-        models: p.models.clone(),
-        source: p.source.clone(),
-        transport,
-        api_version: p.api_version.clone(),
-        deployments: p.deployments.clone().into_iter().collect(),
-        urls,
-    })
 }
 
 #[cfg(test)]

@@ -198,6 +198,10 @@ pub(super) fn groups(
                 .hedge
                 .as_ref()
                 .map(|h| hedge(h, &format!("{path}.hedge"), errors)),
+            http: g
+                .http
+                .as_ref()
+                .map(|h| super::outbound::http(Some(h), &path, errors)),
             description: g.description,
             name,
         });

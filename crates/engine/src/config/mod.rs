@@ -8,6 +8,7 @@ mod env;
 mod errors;
 mod forwards;
 mod groups;
+mod outbound;
 mod raw;
 mod sources;
 mod units;
@@ -24,6 +25,7 @@ use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
+pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
 pub use raw::schema_json;
 pub use units::{parse_duration, parse_size};
 
@@ -193,16 +195,20 @@ pub struct ProviderConfig {
     pub preset: Option<&'static Preset>,
     /// Base URL without a trailing slash.
     pub base_url: String,
-    /// The API key, if any.
+    /// The credential, if any: the API key, or the password of `basic` auth.
     pub api_key: Option<Secret>,
-    /// Where the key came from (`env OPENAI_API_KEY`, `config file`), never the key.
+    /// Where the credential came from (`env OPENAI_API_KEY`, `config file`), never the value.
     pub key_origin: Option<String>,
-    /// How the key is sent.
+    /// How the credential is sent.
     pub auth: AuthScheme,
     /// Models served.
     pub models: Vec<String>,
     /// Extra upstream headers (validated names and values).
     pub headers: Vec<(String, String)>,
+    /// Header operations applied last to every upstream request, in order.
+    pub header_ops: Vec<HeaderOp>,
+    /// HTTP client settings.
+    pub http: HttpSettings,
     /// Upstream timeouts.
     pub timeouts: Timeouts,
     /// Host quirks.
@@ -276,6 +282,8 @@ pub struct GroupConfig {
     pub timeouts: Option<Timeouts>,
     /// Hedged requests, when switched on.
     pub hedge: Option<HedgeSettings>,
+    /// HTTP client settings overriding the members' providers' own, when the group has any.
+    pub http: Option<HttpSettings>,
     /// Free text for listings.
     pub description: Option<String>,
 }

@@ -131,13 +131,19 @@ pub struct RawProvider {
     pub api_key_env: Option<String>,
     /// Path of a file holding the API key (Docker/Kubernetes secrets).
     pub api_key_file: Option<String>,
-    /// How the key is sent: `bearer` (default for the OpenAI family), `header:<name>`, `none`.
-    pub auth: Option<String>,
+    /// How the credential is sent: `bearer` (default for the OpenAI family), `header:<name>`,
+    /// `none`, or a mapping with `type:` (`basic` takes `username` and a password).
+    pub auth: Option<RawAuth>,
     /// Models this provider serves (replaces a preset's list).
     pub models: Option<Vec<String>>,
     /// Extra headers sent with every upstream request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Header operations applied last to every upstream request, in order.
+    #[serde(default)]
+    pub header_ops: Vec<RawHeaderOp>,
+    /// HTTP client settings: User-Agent, TCP keepalive, outbound proxy.
+    pub http: Option<RawHttp>,
     /// Timeouts for this provider (override `server.timeouts`).
     pub timeouts: Option<RawTimeouts>,
     /// Ask for usage in streams with `stream_options.include_usage` (default: per preset, else true).
@@ -151,6 +157,100 @@ pub struct RawProvider {
     pub breaker: Option<RawBreaker>,
     /// Requests and tokens per minute allowed to each of this provider's models.
     pub rate_limit: Option<RawMemberLimit>,
+}
+
+/// `auth:`: the short form, or a mapping.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawAuth {
+    /// `bearer`, `header:<name>` or `none`.
+    Scheme(String),
+    /// A mapping with `type:`.
+    Full(RawAuthFull),
+}
+
+/// The long form of `auth:`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthFull {
+    /// `bearer`, `header:<name>`, `basic` or `none`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Basic auth: the username.
+    pub username: Option<String>,
+    /// Basic auth: the password (use `${VAR}` rather than writing it here).
+    pub password: Option<String>,
+    /// Basic auth: name of an environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Basic auth: path of a file holding the password.
+    pub password_file: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawAuth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(RawAuth::Scheme(s)),
+            v @ serde_json::Value::Object(_) => serde_json::from_value(v)
+                .map(RawAuth::Full)
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected `bearer`, `header:<name>`, `none` or a mapping with `type:`, found {}",
+                kind_of(&other)
+            ))),
+        }
+    }
+}
+
+/// One `header_ops` entry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeaderOp {
+    /// `insert` (only when absent), `replace` (add or overwrite) or `remove`.
+    pub op: String,
+    /// The header name.
+    #[serde(alias = "key")]
+    pub name: String,
+    /// The value (`insert` and `replace`; `remove` takes none).
+    pub value: Option<String>,
+}
+
+/// `http:` of a provider or a group.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `User-Agent` sent upstream instead of the client's.
+    #[serde(alias = "agent")]
+    pub user_agent: Option<String>,
+    /// Idle time before TCP keepalive probes (default `60s`); `0` or `false` switches them off.
+    pub keepalive: Option<RawKeepalive>,
+    /// Outbound proxy: `http://[user:password@]host:port` (or `https://`).
+    pub proxy: Option<String>,
+}
+
+/// A keepalive setting: a duration, or a switch.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawKeepalive {
+    /// `true` keeps the default, `false` switches keepalive off.
+    Switch(bool),
+    /// A duration (`0` switches keepalive off).
+    Every(Human),
+}
+
+impl<'de> Deserialize<'de> for RawKeepalive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(b) => Ok(RawKeepalive::Switch(b)),
+            serde_json::Value::String(s) => Ok(RawKeepalive::Every(Human::Text(s))),
+            serde_json::Value::Number(n) => Ok(RawKeepalive::Every(Human::Number(
+                n.as_f64().unwrap_or(0.0),
+            ))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a duration such as `60s`, or `false`, found {}",
+                kind_of(&other)
+            ))),
+        }
+    }
 }
 
 /// A circuit breaker; any field left out keeps its default.
@@ -194,6 +294,8 @@ pub struct RawGroup {
     pub timeouts: Option<RawTimeouts>,
     /// Send a second attempt when the first is slow to start answering.
     pub hedge: Option<RawHedge>,
+    /// HTTP client settings for this group's members (override their providers' own).
+    pub http: Option<RawHttp>,
     /// Free text shown in model listings.
     pub description: Option<String>,
 }

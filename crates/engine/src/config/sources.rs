@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use llmux_providers::{presets, AuthScheme, Preset, ProviderKind, Quirks, PRESETS};
 
-use super::env::{self, read_secret_file, Env, EnvEndpoint};
+use super::env::{self, Env, EnvEndpoint};
+use super::outbound;
 use super::raw::RawProvider;
 use super::validate::{timeouts, Errors};
-use super::{BreakerSettings, MemberLimit, ProviderConfig, Secret, Source, Timeouts};
+use super::{BreakerSettings, HttpSettings, MemberLimit, ProviderConfig, Secret, Source, Timeouts};
 
 /// Builds every provider, in order: file entries, env endpoints, presets enabled by keys.
 /// Also returns the presets whose key variables were not set.
@@ -87,6 +88,8 @@ pub(super) fn providers(
             auth: preset.kind.default_auth(),
             models: preset.models.iter().map(|m| (*m).to_owned()).collect(),
             headers: Vec::new(),
+            header_ops: Vec::new(),
+            http: HttpSettings::default(),
             timeouts: default_timeouts,
             quirks: preset.quirks,
             source: Source::Preset(origin.trim_start_matches("env ").to_owned()),
@@ -197,17 +200,25 @@ fn from_file(
             return None;
         }
     };
-    let (api_key, key_origin) = key_from_file(raw, env, &path, errors);
-    let auth = match raw.auth.as_deref() {
-        None => kind.default_auth(),
-        Some(a) => AuthScheme::parse(a).unwrap_or_else(|| {
-            errors.at(
-                &format!("{path}.auth"),
-                format!("`{a}` is not an auth scheme; use `bearer`, `none` or `header:<name>`"),
-            );
-            kind.default_auth()
-        }),
+    let auth = outbound::auth(raw.auth.as_ref(), kind, env, &path, errors);
+    let (api_key, key_origin) = match auth.password {
+        Some((password, origin)) => (Some(password), Some(origin)),
+        None => key_from_file(raw, env, &path, errors),
     };
+    if matches!(auth.scheme, AuthScheme::Basic(_)) {
+        let keys = [&raw.api_key, &raw.api_key_env, &raw.api_key_file];
+        for (name, _) in ["api_key", "api_key_env", "api_key_file"]
+            .iter()
+            .zip(keys)
+            .filter(|(_, v)| v.is_some())
+        {
+            errors.at(
+                &format!("{path}.{name}"),
+                "`basic` auth sends `username` and `password`, not an API key; remove this, or send the key with `header_ops`",
+            );
+        }
+    }
+    let auth = auth.scheme;
     let mut headers = Vec::new();
     for (name, value) in &raw.headers {
         let hp = format!("{path}.headers.{name}");
@@ -260,6 +271,8 @@ fn from_file(
         auth,
         models,
         headers,
+        header_ops: outbound::header_ops(&raw.header_ops, &path, errors),
+        http: outbound::http(raw.http.as_ref(), &path, errors),
         timeouts: timeouts(
             raw.timeouts.as_ref(),
             default_timeouts,
@@ -286,46 +299,17 @@ fn key_from_file(
     path: &str,
     errors: &mut Errors<'_>,
 ) -> (Option<Secret>, Option<String>) {
-    let given = [&raw.api_key, &raw.api_key_env, &raw.api_key_file]
-        .iter()
-        .filter(|v| v.is_some())
-        .count();
-    if given > 1 {
-        errors.at(
-            path,
-            "set only one of `api_key`, `api_key_env` and `api_key_file`",
-        );
-        return (None, None);
-    }
-    if let Some(k) = raw.api_key.as_deref().filter(|k| !k.is_empty()) {
-        return (Some(Secret::new(k)), Some("config file".to_owned()));
-    }
-    if let Some(var) = &raw.api_key_env {
-        return match env.secret(var) {
-            Ok(Some((k, origin))) => (Some(Secret::new(k)), Some(origin)),
-            Ok(None) => {
-                errors.at(
-                    &format!("{path}.api_key_env"),
-                    format!("environment variable `{var}` is not set"),
-                );
-                (None, None)
-            }
-            Err(e) => {
-                errors.at(&format!("{path}.api_key_env"), e);
-                (None, None)
-            }
-        };
-    }
-    if let Some(file) = &raw.api_key_file {
-        return match read_secret_file(file) {
-            Ok(k) => (Some(Secret::new(k)), Some(format!("file {file}"))),
-            Err(e) => {
-                errors.at(&format!("{path}.api_key_file"), e);
-                (None, None)
-            }
-        };
-    }
-    (None, None)
+    outbound::secret(
+        [
+            ("api_key", raw.api_key.as_deref()),
+            ("api_key_env", raw.api_key_env.as_deref()),
+            ("api_key_file", raw.api_key_file.as_deref()),
+        ],
+        env,
+        path,
+        errors,
+    )
+    .map_or((None, None), |(key, origin)| (Some(key), Some(origin)))
 }
 
 fn from_env_endpoint(
@@ -360,6 +344,8 @@ fn from_env_endpoint(
         auth: kind.default_auth(),
         models: ep.models.clone(),
         headers: Vec::new(),
+        header_ops: Vec::new(),
+        http: HttpSettings::default(),
         timeouts: default_timeouts,
         quirks: preset.map(|p| p.quirks).unwrap_or(Quirks::COMPATIBLE),
         source: Source::EnvEndpoint(ep.prefix.to_owned()),

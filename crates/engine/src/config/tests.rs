@@ -1,4 +1,8 @@
+//! Configuration tests: whole files, every error with its path and line, env sources.
+
 use super::*;
+
+mod outbound;
 
 fn load(yaml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     Config::load(
@@ -127,7 +131,7 @@ fn validation_table() {
         ("providers: {X: {type: openai-compatible, base_url: 'http://h'}}", &[], "provider id `X` must be lowercase"),
         ("providers: {x: {base_url: 'http://h'}}", &[], "set `type:`"),
         ("providers: {x: {preset: grok, base_url: 'http://h'}}", &[], "unknown preset `grok` (did you mean `groq`?)"),
-        ("providers: {x: {type: openai-compatible, base_url: 'http://h', auth: basic}}", &[], "`basic` is not an auth scheme"),
+        ("providers: {x: {type: openai-compatible, base_url: 'http://h', auth: basic}}", &[], "providers.x.auth: `basic` needs a username"),
         ("providers: {x: {type: openai-compatible, base_url: 'http://h', api_key: a, api_key_env: B}}", &[], "set only one of"),
         ("providers: {x: {type: openai-compatible, base_url: 'http://h', api_key_env: NOPE}}", &[], "`NOPE` is not set"),
         ("providers: {x: {type: openai-compatible, base_url: '${MISSING}'}}", &[], "`MISSING` is not set"),

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Env;
+use llmux_providers::Operation;
 
 fn snapshot(yaml: &str) -> Snapshot {
     let config = Config::load(Some(("t.yaml", yaml)), &Env::default()).unwrap();
@@ -145,4 +146,111 @@ providers:
         None,
         "no key configured"
     );
+}
+
+#[test]
+fn header_operations_apply_last_in_order() {
+    let s = snapshot(
+        r#"
+providers:
+  p:
+    type: openai-compatible
+    base_url: "http://h/v1"
+    api_key: sk-p
+    headers: { X-Team: a }
+    header_ops:
+      - { op: insert, name: x-team, value: not-used }
+      - { op: insert, name: x-new, value: n1 }
+      - { op: replace, name: x-client, value: c2 }
+      - { op: remove, name: x-drop }
+      - { op: replace, name: x-token, value: tok-secret }
+    http: { user_agent: acme/1 }
+  q: { type: openai-compatible, base_url: "http://h/v1" }
+"#,
+    );
+    let p = s.provider("p").unwrap();
+    // What the client and the provider's own headers put there first.
+    let mut h = p.headers.clone();
+    for (name, value) in [("x-client", "c1"), ("x-drop", "d"), ("user-agent", "sdk/9")] {
+        h.insert(name, value.parse().unwrap());
+    }
+    p.finish_headers(&mut h);
+    let got = |name: &str| h.get(name).map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(
+        got("x-team").as_deref(),
+        Some("a"),
+        "insert keeps a present header"
+    );
+    assert_eq!(
+        got("x-new").as_deref(),
+        Some("n1"),
+        "insert adds an absent one"
+    );
+    assert_eq!(got("x-client").as_deref(), Some("c2"), "replace overwrites");
+    assert_eq!(got("x-drop"), None, "remove deletes");
+    assert_eq!(got("user-agent").as_deref(), Some("acme/1"), "UA replaced");
+    assert_eq!(got("authorization").as_deref(), Some("Bearer sk-p"));
+    assert!(
+        h["x-token"].is_sensitive(),
+        "op values are kept out of debug output"
+    );
+    assert!(!format!("{p:?}").contains("tok-secret"));
+    // Without a configured User-Agent: the client's, else llmux's own on every transport.
+    let other = s.provider("q").unwrap();
+    let mut h = http::HeaderMap::new();
+    other.finish_headers(&mut h);
+    assert_eq!(h["user-agent"], crate::upstream::USER_AGENT);
+    h.insert("user-agent", "sdk/9".parse().unwrap());
+    other.finish_headers(&mut h);
+    assert_eq!(h["user-agent"], "sdk/9");
+}
+
+#[test]
+fn a_group_with_http_settings_gets_its_own_provider_copies() {
+    let s = snapshot(
+        r#"
+providers:
+  p: { type: openai-compatible, base_url: "http://h/v1", models: [a, b], http: { user_agent: prov/1 } }
+  q: { type: openai-compatible, base_url: "http://q/v1", models: [c] }
+groups:
+  own:
+    members: [p/a, p/b, q/c]
+    http: { user_agent: group/2, proxy: "http://u:pw@proxy:3128" }
+  shared:
+    members: [p/a]
+"#,
+    );
+    let p = s.provider("p").unwrap();
+    let own = s.groups.iter().find(|g| g.name == "own").unwrap();
+    let shared = s.groups.iter().find(|g| g.name == "shared").unwrap();
+    assert!(
+        Arc::ptr_eq(&shared.members[0].provider, p),
+        "no http: the provider itself"
+    );
+    let (pa, pb, qc) = (&own.members[0], &own.members[1], &own.members[2]);
+    assert!(!Arc::ptr_eq(&pa.provider, p), "a copy");
+    assert!(
+        Arc::ptr_eq(&pa.provider, &pb.provider),
+        "one copy per provider in a group"
+    );
+    assert_eq!(pa.provider.id, "p");
+    assert_eq!(pa.provider.user_agent.as_ref().unwrap(), "group/2");
+    assert_eq!(
+        p.user_agent.as_ref().unwrap(),
+        "prov/1",
+        "the provider keeps its own"
+    );
+    assert_eq!(qc.provider.user_agent.as_ref().unwrap(), "group/2");
+    // A proxy needs the general client, even for plain HTTP.
+    assert!(matches!(
+        pa.provider.transport,
+        crate::upstream::Transport::Client(_)
+    ));
+    assert!(matches!(
+        qc.provider.transport,
+        crate::upstream::Transport::Client(_)
+    ));
+    // Live state is shared by `provider/model`, copy or not.
+    assert_eq!(pa.state.id, "p/a");
+    assert!(Arc::ptr_eq(&pa.state, &shared.members[0].state));
 }

@@ -5,7 +5,7 @@
 //!   minimal client whose socket reads happen in the request's own task, with no per-chunk
 //!   hand-over between tasks. This is the path where the proxy's own cost matters most.
 //! - `reqwest` for everything else: TLS (rustls with webpki and system roots), HTTP/2 by ALPN,
-//!   and `HTTP(S)_PROXY`/`NO_PROXY` from the environment.
+//!   a provider's configured proxy, or `HTTP(S)_PROXY`/`NO_PROXY` from the environment.
 
 pub mod h1;
 
@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 
-use crate::config::Timeouts;
+use crate::config::{HttpSettings, Timeouts};
 use crate::error::{ErrorKind, GatewayError};
 use crate::snapshot::Provider;
 
@@ -49,37 +49,53 @@ fn http_proxy_configured() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
-/// Picks the transport for a base URL: direct HTTP/1.1 for `http://` without a proxy in the
-/// environment (the general client applies `NO_PROXY` rules when one is set).
-pub fn transport_for(base_url: &str, timeouts: &Timeouts) -> Result<Transport, GatewayError> {
+/// Picks the transport for a provider: direct HTTP/1.1 for `http://` without a proxy (the
+/// general client applies a configured proxy, or the environment's with its `NO_PROXY` rules).
+pub fn transport_for(
+    base_url: &str,
+    timeouts: &Timeouts,
+    http: &HttpSettings,
+) -> Result<Transport, GatewayError> {
     if let Some(rest) = base_url.strip_prefix("http://") {
-        if !http_proxy_configured() {
+        if http.proxy.is_none() && !http_proxy_configured() {
             let authority = rest.split('/').next().unwrap_or(rest);
             let authority = if authority.contains(':') && !authority.ends_with(']') {
                 authority.to_owned()
             } else {
                 format!("{authority}:80")
             };
-            return Ok(Transport::H1(h1::H1Pool::new(authority, timeouts.connect)));
+            return Ok(Transport::H1(h1::H1Pool::new(
+                authority,
+                timeouts.connect,
+                http.keepalive(),
+            )));
         }
     }
-    build_client(timeouts).map(Transport::Client)
+    build_client(timeouts, http).map(Transport::Client)
 }
 
-/// Builds the pooled general client of one provider.
-pub fn build_client(timeouts: &Timeouts) -> Result<reqwest::Client, GatewayError> {
-    reqwest::Client::builder()
+/// Builds the pooled general client of one provider. A configured proxy replaces the
+/// environment's; its credentials go in `Proxy-Authorization` and never into an error.
+pub fn build_client(
+    timeouts: &Timeouts,
+    http: &HttpSettings,
+) -> Result<reqwest::Client, GatewayError> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(1024)
         .tcp_nodelay(true)
-        .tcp_keepalive(Duration::from_secs(60))
+        .tcp_keepalive(http.keepalive())
         .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            ErrorKind::Internal(format!("cannot build the HTTP client: {}", chain(&e))).into()
-        })
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(proxy) = &http.proxy {
+        let proxy = reqwest::Proxy::all(proxy.expose())
+            .map_err(|_| ErrorKind::Internal(format!("invalid proxy URL {}", proxy.masked())))?;
+        builder = builder.proxy(proxy);
+    }
+    builder.build().map_err(|e| {
+        ErrorKind::Internal(format!("cannot build the HTTP client: {}", chain(&e))).into()
+    })
 }
 
 /// An upstream response: head now, body as it arrives.
@@ -165,15 +181,17 @@ pub async fn send(
     .await
 }
 
-/// Sends one request and waits for the response head for at most `first_byte`.
+/// Sends one request and waits for the response head for at most `first_byte`. The
+/// provider's User-Agent and header operations are applied to `headers` first.
 pub async fn send_within(
     provider: &Provider,
     first_byte: Duration,
     method: Method,
     url: &str,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: Bytes,
 ) -> Result<UpstreamResponse, GatewayError> {
+    provider.finish_headers(&mut headers);
     let timed_out = || -> GatewayError {
         ErrorKind::UpstreamTimeout {
             provider: provider.id.clone(),

@@ -18,3 +18,4 @@ mod resilience;
 mod responses;
 mod streaming;
 mod translate;
+mod upstream_headers;

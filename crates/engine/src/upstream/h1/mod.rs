@@ -39,6 +39,8 @@ pub struct H1Pool {
     /// `host:port`, also the `Host` header.
     authority: String,
     connect_timeout: Duration,
+    /// TCP keepalive idle time of new connections; `None`: off.
+    keepalive: Option<Duration>,
     idle_timeout: Duration,
     max_idle: usize,
     idle: Mutex<Vec<Idle>>,
@@ -74,11 +76,17 @@ pub struct H1Response {
 }
 
 impl H1Pool {
-    /// A pool for `authority` (`host:port`).
-    pub fn new(authority: String, connect_timeout: Duration) -> Arc<H1Pool> {
+    /// A pool for `authority` (`host:port`); new connections send TCP keepalive probes after
+    /// `keepalive` of silence, when set.
+    pub fn new(
+        authority: String,
+        connect_timeout: Duration,
+        keepalive: Option<Duration>,
+    ) -> Arc<H1Pool> {
         Arc::new(H1Pool {
             authority,
             connect_timeout,
+            keepalive,
             idle_timeout: Duration::from_secs(60),
             max_idle: 1024,
             idle: Mutex::new(Vec::new()),
@@ -118,6 +126,11 @@ impl H1Pool {
                 .map_err(|_| H1Error::ConnectTimeout)?
                 .map_err(H1Error::Connect)?;
         let _ = stream.set_nodelay(true);
+        if let Some(idle) = self.keepalive {
+            // Best effort, as for nodelay: a platform without the option still works.
+            let params = socket2::TcpKeepalive::new().with_time(idle);
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&params);
+        }
         Ok(Conn {
             stream,
             buf: BytesMut::with_capacity(READ_BUF),

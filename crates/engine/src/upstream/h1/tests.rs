@@ -54,7 +54,7 @@ async fn body_text(body: H1Body) -> Result<String, std::io::Error> {
 }
 
 fn pool(addr: &str) -> Arc<H1Pool> {
-    H1Pool::new(addr.to_owned(), Duration::from_secs(2))
+    H1Pool::new(addr.to_owned(), Duration::from_secs(2), None)
 }
 
 async fn get(pool: &Arc<H1Pool>) -> Result<H1Response, H1Error> {
@@ -156,4 +156,22 @@ async fn refused_connections_and_garbage() {
     assert!(matches!(get(&pool(&free)).await, Err(H1Error::Connect(_))));
     let (addr, _) = server(vec![vec!["SSH-2.0-OpenSSH\r\n\r\n"]]).await;
     assert!(matches!(get(&pool(&addr)).await, Err(H1Error::Broken(_))));
+}
+
+#[tokio::test]
+async fn new_connections_get_the_configured_tcp_keepalive() {
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi";
+    for keepalive in [Some(Duration::from_secs(7)), None] {
+        let (addr, _) = server(vec![vec![ok]]).await;
+        let pool = H1Pool::new(addr, Duration::from_secs(2), keepalive);
+        let resp = get(&pool).await.unwrap();
+        assert_eq!(body_text(resp.body).await.unwrap(), "hi");
+        // The finished exchange put its connection back in the pool: inspect its socket.
+        let idle = pool.idle.lock().unwrap();
+        let sock = socket2::SockRef::from(&idle[0].conn.stream);
+        assert_eq!(sock.keepalive().unwrap(), keepalive.is_some());
+        if let Some(idle_time) = keepalive {
+            assert_eq!(sock.tcp_keepalive_time().unwrap(), idle_time);
+        }
+    }
 }
