@@ -453,6 +453,7 @@ async fn every_strategy_routes_around_every_fault() {
                 &format!("groups:\n  pool:\n    strategy: {strategy}\n    timeouts: {{ first_byte: 200ms }}\n    members: [a/mock-model, b/mock-model]\n"),
             )
             .await;
+            let started = Instant::now();
             for i in 0..10 {
                 let (status, upstream, attempts, body) = ask(&h, "pool").await;
                 assert_eq!(status, 200, "{strategy} / {fault} / request {i}: {body}");
@@ -463,7 +464,18 @@ async fn every_strategy_routes_around_every_fault() {
                 );
             }
             let seen = bad.requests().len();
-            assert!(seen <= *most, "{strategy} / {fault}: a saw {seen} requests");
+            // On a loaded machine the ten requests may outlast a's cool-down (1 s after a 429
+            // without Retry-After) or its breaker's 300 ms cooldown: each lapse allows one probe.
+            let elapsed = started.elapsed();
+            let lapses = match *fault {
+                "status:429" => elapsed.as_secs() as usize,
+                "429:30" => 0,
+                _ => (elapsed.as_millis() / 300) as usize,
+            };
+            assert!(
+                seen <= most + lapses,
+                "{strategy} / {fault}: a saw {seen} requests in {elapsed:?}"
+            );
             if strategy == "failover" {
                 assert!(seen >= 1, "failover must try a first");
             }
