@@ -14,6 +14,7 @@ mod metrics;
 mod ollama;
 mod passthrough;
 mod profiles;
+mod rate_limits;
 mod resilience;
 mod responses;
 mod streaming;
