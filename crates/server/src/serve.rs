@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use crate::{admin, surfaces, AppState};
@@ -20,15 +20,14 @@ pub struct Listeners {
 
 impl Listeners {
     /// Binds both addresses; an error names the address that failed.
+    ///
+    /// On Linux both sockets set `SO_REUSEPORT`, so a second llmux (same user) can bind the same
+    /// ports while this one drains: the kernel then spreads new connections over both. A port
+    /// held by a socket without `SO_REUSEPORT` still fails with "address in use".
     pub async fn bind(data: SocketAddr, admin: SocketAddr) -> std::io::Result<Listeners> {
-        let bind = |addr: SocketAddr, what: &'static str| async move {
-            TcpListener::bind(addr).await.map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
-            })
-        };
         Ok(Listeners {
-            data: bind(data, "data plane").await?,
-            admin: bind(admin, "admin").await?,
+            data: bind_one(data, "data plane")?,
+            admin: bind_one(admin, "admin")?,
         })
     }
 
@@ -41,6 +40,33 @@ impl Listeners {
     pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
         self.admin.local_addr()
     }
+}
+
+/// Pending connections the kernel queues before llmux accepts them.
+const BACKLOG: u32 = 1024;
+
+/// One listening socket: `SO_REUSEADDR` on Unix (as `TcpListener::bind` sets it: rebinding while
+/// old connections sit in TIME_WAIT), `SO_REUSEPORT` on Linux, then `listen(BACKLOG)`.
+fn bind_one(addr: SocketAddr, what: &'static str) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    };
+    let listen = || {
+        let socket = socket?;
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        // Linux only: elsewhere SO_REUSEPORT does not share the load (BSDs, macOS) or means
+        // something else, and Windows has no such option.
+        #[cfg(target_os = "linux")]
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        socket.listen(BACKLOG)
+    };
+    listen().map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
+    })
 }
 
 /// Serves both listeners until `shutdown` resolves, then lets in-flight requests finish for up
