@@ -1,11 +1,20 @@
 //! Binding the listeners and serving until shutdown, with a bounded drain.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use axum::Router;
+use http::{HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use crate::{admin, surfaces, AppState};
@@ -20,15 +29,14 @@ pub struct Listeners {
 
 impl Listeners {
     /// Binds both addresses; an error names the address that failed.
+    ///
+    /// On Linux both sockets set `SO_REUSEPORT`, so a second llmux (same user) can bind the same
+    /// ports while this one drains: the kernel then spreads new connections over both. A port
+    /// held by a socket without `SO_REUSEPORT` still fails with "address in use".
     pub async fn bind(data: SocketAddr, admin: SocketAddr) -> std::io::Result<Listeners> {
-        let bind = |addr: SocketAddr, what: &'static str| async move {
-            TcpListener::bind(addr).await.map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
-            })
-        };
         Ok(Listeners {
-            data: bind(data, "data plane").await?,
-            admin: bind(admin, "admin").await?,
+            data: bind_one(data, "data plane")?,
+            admin: bind_one(admin, "admin")?,
         })
     }
 
@@ -43,8 +51,45 @@ impl Listeners {
     }
 }
 
+/// Pending connections the kernel queues before llmux accepts them.
+const BACKLOG: u32 = 1024;
+
+/// One listening socket: `SO_REUSEADDR` on Unix (as `TcpListener::bind` sets it: rebinding while
+/// old connections sit in TIME_WAIT), `SO_REUSEPORT` on Linux, then `listen(BACKLOG)`.
+fn bind_one(addr: SocketAddr, what: &'static str) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    };
+    let listen = || {
+        let socket = socket?;
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        // Linux only: elsewhere SO_REUSEPORT does not share the load (BSDs, macOS) or means
+        // something else, and Windows has no such option.
+        #[cfg(target_os = "linux")]
+        socket.set_reuseport(true)?;
+        socket.bind(addr)?;
+        socket.listen(BACKLOG)
+    };
+    listen().map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({what}): {e}"))
+    })
+}
+
+/// After shutdown begins, how long open connections keep taking requests before the idle ones
+/// are closed. Each of those requests is answered with `Connection: close`, so a keep-alive
+/// client learns to reconnect (to the new llmux, on a restart) instead of having its next
+/// request cut by a close it could not see coming.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// Serves both listeners until `shutdown` resolves, then lets in-flight requests finish for up
 /// to `drain` before returning.
+///
+/// On shutdown the listeners close at once (on Linux with `net.ipv4.tcp_migrate_req=1` the
+/// kernel hands their queued connections to another llmux on the same ports). Connections
+/// already accepted are served: the request in progress finishes and the connection closes.
 pub async fn run(
     state: AppState,
     listeners: Listeners,
@@ -52,26 +97,17 @@ pub async fn run(
     drain: Duration,
 ) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
-    let wait = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
+    let stop = Stop {
+        rx,
+        stopping: Arc::new(AtomicBool::new(false)),
     };
-    // Small responses and stream events must leave at once, not wait for Nagle.
-    let nodelay = |io: &mut tokio::net::TcpStream| {
-        let _ = io.set_nodelay(true);
-    };
-    // `into_make_service`: handing axum::serve the Router itself makes it rebuild the route
-    // table for every accepted connection (~4.6 KB each; 13 MiB at 2,000 open streams).
-    let data = axum::serve(
-        listeners.data.tap_io(nodelay),
-        surfaces::router(state.clone()).into_make_service(),
-    )
-    .with_graceful_shutdown(wait(rx.clone()));
-    let admin = axum::serve(
-        listeners.admin.tap_io(nodelay),
-        admin::router(state).into_make_service(),
-    )
-    .with_graceful_shutdown(wait(rx));
-    let servers = async { tokio::try_join!(data.into_future(), admin.into_future()).map(|_| ()) };
+    let data = serve_listener(
+        listeners.data,
+        surfaces::router(state.clone()),
+        stop.clone(),
+    );
+    let admin = serve_listener(listeners.admin, admin::router(state), stop.clone());
+    let servers = async { tokio::try_join!(data, admin).map(|_| ()) };
     tokio::pin!(servers);
     tokio::select! {
         result = &mut servers => return result,
@@ -81,6 +117,7 @@ pub async fn run(
         drain_secs = drain.as_secs(),
         "shutting down: no new connections, finishing in-flight requests"
     );
+    stop.stopping.store(true, Ordering::Relaxed);
     let _ = tx.send(true);
     match tokio::time::timeout(drain, servers).await {
         Ok(result) => result,
@@ -88,5 +125,168 @@ pub async fn run(
             tracing::warn!("drain timeout reached; closing remaining connections");
             Ok(())
         }
+    }
+}
+
+/// Shutdown, as the listeners and connections see it.
+#[derive(Clone)]
+struct Stop {
+    /// Turns true when shutdown begins; to wait on.
+    rx: watch::Receiver<bool>,
+    /// The same, to read on every response.
+    stopping: Arc<AtomicBool>,
+}
+
+impl Stop {
+    /// Resolves once shutdown has begun.
+    async fn begun(&mut self) {
+        let _ = self.rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Accepts on `listener` until `stop` turns true, then closes it and waits for its
+/// connections to end.
+async fn serve_listener(
+    listener: TcpListener,
+    router: Router,
+    mut stop: Stop,
+) -> std::io::Result<()> {
+    // Every connection task holds a receiver; `closed()` resolves when the last one ends.
+    let (open_tx, open_rx) = watch::channel(());
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.begun() => break,
+        };
+        match accepted {
+            Ok((io, _peer)) => {
+                // Small responses and stream events must leave at once, not wait for Nagle.
+                let _ = io.set_nodelay(true);
+                let conn = serve_connection(io, router.clone(), stop.clone(), open_rx.clone());
+                tokio::spawn(conn);
+            }
+            Err(e) if is_connection_error(&e) => {}
+            Err(e) => {
+                // Out of file descriptors, most likely: give connections time to close.
+                tracing::error!(error = %e, "accept failed; retrying in 1 s");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = stop.begun() => break,
+                }
+            }
+        }
+    }
+    drop(listener);
+    drop(open_rx);
+    open_tx.closed().await;
+    Ok(())
+}
+
+/// An error that ends one connection, not the listener.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    )
+}
+
+/// Serves one connection (HTTP/1.1, or HTTP/2 with prior knowledge). On `stop`, responses
+/// carry `Connection: close` for [`CLOSE_GRACE`], then hyper's graceful shutdown closes the
+/// connection once its request in progress is answered (HTTP/2: GOAWAY).
+///
+/// Not at once: hyper closes an idle keep-alive connection on the spot, which cuts a request
+/// the client is sending on it, and drops a connection it has not read from yet (while it
+/// still tells HTTP/1 from HTTP/2), which is every connection accepted an instant before.
+async fn serve_connection(
+    io: tokio::net::TcpStream,
+    router: Router,
+    mut stop: Stop,
+    _open: watch::Receiver<()>,
+) {
+    let service = CloseOnStop {
+        inner: TowerToHyperService::new(router),
+        stopping: stop.stopping.clone(),
+    };
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http2().enable_connect_protocol();
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let grace = async {
+        stop.begun().await;
+        tokio::time::sleep(CLOSE_GRACE).await;
+    };
+    tokio::pin!(grace);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            biased;
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::trace!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = &mut grace, if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// The router, adding `Connection: close` to HTTP/1 responses once shutdown has begun.
+#[derive(Clone)]
+struct CloseOnStop<S> {
+    inner: S,
+    stopping: Arc<AtomicBool>,
+}
+
+impl<S, B> hyper::service::Service<Request<Incoming>> for CloseOnStop<S>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
+{
+    type Response = Response<B>;
+    type Error = S::Error;
+    type Future = CloseOnStopFuture<S::Future>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        CloseOnStopFuture {
+            // HTTP/2 has no such header (hyper would drop it); its GOAWAY does the job.
+            stopping: (req.version() < http::Version::HTTP_2).then(|| self.stopping.clone()),
+            inner: self.inner.call(req),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`CloseOnStop`]'s response: the router's, with the header added if shutdown began
+    /// while the request was being handled.
+    struct CloseOnStopFuture<F> {
+        #[pin]
+        inner: F,
+        stopping: Option<Arc<AtomicBool>>,
+    }
+}
+
+impl<F, B, E> Future for CloseOnStopFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        if this
+            .stopping
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        Poll::Ready(Ok(response))
     }
 }

@@ -2,6 +2,7 @@
 
 mod config_cmd;
 mod models;
+mod reload;
 mod serve;
 
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
-//! `llmux serve`: load the configuration, bind, print the summary, serve until a signal.
+//! `llmux serve`: load the configuration, bind, print the summary, serve until SIGTERM,
+//! reload on SIGHUP.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,10 +11,11 @@ use llmux_engine::record::LogSink;
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
 
+use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
 use crate::logging;
 
-/// Runs the gateway until SIGTERM or Ctrl-C.
+/// Runs the gateway until SIGTERM or Ctrl-C; SIGHUP reloads the configuration.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     logging::init(args.log_format, &args.log)?;
     let mut config = match Config::load_path(args.config.as_deref(), &Env::from_process()) {
@@ -23,15 +25,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    if let Some(addr) = args.listen {
-        config.server.listen = addr;
-    }
-    if let Some(addr) = args.admin_listen {
-        config.server.admin_listen = addr;
-    }
-    if let Some(dir) = &args.data_dir {
-        config.data_dir = dir.clone();
-    }
+    let overrides = Overrides {
+        listen: args.listen,
+        admin_listen: args.admin_listen,
+        data_dir: args.data_dir.clone(),
+    };
+    overrides.apply(&mut config);
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
@@ -55,15 +54,39 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        // Before anything else: SIGHUP's default action would end the process.
+        #[cfg(unix)]
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot install the SIGHUP handler")?;
         let listeners = Listeners::bind(config.server.listen, config.server.admin_listen).await?;
+        let fixed = Fixed {
+            listen: config.server.listen,
+            admin_listen: config.server.admin_listen,
+            data_dir: config.data_dir.clone(),
+            bound_listen: listeners.data_addr()?,
+            bound_admin: listeners.admin_addr()?,
+        };
         // With port 0 the OS picks: show the real ports.
-        config.server.listen = listeners.data_addr()?;
-        config.server.admin_listen = listeners.admin_addr()?;
+        config.server.listen = fixed.bound_listen;
+        config.server.admin_listen = fixed.bound_admin;
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         eprint!("{}", llmux_engine::summary::render(&config));
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let gateway = Arc::new(Gateway::new(snapshot, Arc::new(LogSink)));
-        let state = AppState { gateway };
+        let state = AppState {
+            gateway: gateway.clone(),
+        };
+        let reloader = Reloader {
+            path: args.config.clone(),
+            overrides,
+            fixed,
+            gateway,
+        };
+        #[cfg(unix)]
+        tokio::spawn(reloader.run(hangups));
+        #[cfg(not(unix))]
+        drop(reloader);
+        note_migrate_req();
         tracing::info!(target: "llmux", data = %data_addr, admin = %admin_addr, "ready");
         llmux_server::run(
             state,
@@ -75,6 +98,26 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Zero-downtime restarts (a new llmux binds the same ports with SO_REUSEPORT, then the old one
+/// gets SIGTERM) lose the connections queued on the old listener when it closes, unless the
+/// kernel moves them to the new one: say so once if it is off.
+fn note_migrate_req() {
+    #[cfg(target_os = "linux")]
+    match std::fs::read_to_string("/proc/sys/net/ipv4/tcp_migrate_req") {
+        Ok(v) if v.trim() == "0" => tracing::info!(
+            target: "llmux",
+            "net.ipv4.tcp_migrate_req is 0: for restarts without lost connections set it to 1 \
+             (sysctl -w net.ipv4.tcp_migrate_req=1; see docs/operations.md)"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::debug!(
+            target: "llmux",
+            error = %e,
+            "net.ipv4.tcp_migrate_req unreadable (Linux < 5.14?)"
+        ),
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
