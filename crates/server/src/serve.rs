@@ -25,6 +25,8 @@ pub struct Listeners {
     pub data: TcpListener,
     /// Admin.
     pub admin: TcpListener,
+    /// Further data-plane listeners (`server.forwards`), by forward name.
+    pub forwards: Vec<(String, TcpListener)>,
 }
 
 impl Listeners {
@@ -37,7 +39,28 @@ impl Listeners {
         Ok(Listeners {
             data: bind_one(data, "data plane")?,
             admin: bind_one(admin, "admin")?,
+            forwards: Vec::new(),
         })
+    }
+
+    /// Also binds every forward's address (`server.forwards`).
+    pub fn bind_forwards(
+        &mut self,
+        forwards: &[llmux_engine::config::ForwardConfig],
+    ) -> std::io::Result<()> {
+        for f in forwards {
+            let listener = bind_one(f.listen, "forward")?;
+            self.forwards.push((f.name.clone(), listener));
+        }
+        Ok(())
+    }
+
+    /// The bound address of each forward, by name.
+    pub fn forward_addrs(&self) -> std::io::Result<Vec<(String, SocketAddr)>> {
+        self.forwards
+            .iter()
+            .map(|(name, l)| Ok((name.clone(), l.local_addr()?)))
+            .collect()
     }
 
     /// The bound data-plane address.
@@ -106,8 +129,17 @@ pub async fn run(
         surfaces::router(state.clone()),
         stop.clone(),
     );
+    let forwards = futures_util::future::try_join_all(listeners.forwards.into_iter().map(
+        |(name, listener)| {
+            serve_listener(
+                listener,
+                surfaces::router_for(state.clone(), &name),
+                stop.clone(),
+            )
+        },
+    ));
     let admin = serve_listener(listeners.admin, admin::router(state), stop.clone());
-    let servers = async { tokio::try_join!(data, admin).map(|_| ()) };
+    let servers = async { tokio::try_join!(data, admin, forwards).map(|_| ()) };
     tokio::pin!(servers);
     tokio::select! {
         result = &mut servers => return result,
@@ -159,10 +191,11 @@ async fn serve_listener(
             () = stop.begun() => break,
         };
         match accepted {
-            Ok((io, _peer)) => {
+            Ok((io, peer)) => {
                 // Small responses and stream events must leave at once, not wait for Nagle.
                 let _ = io.set_nodelay(true);
-                let conn = serve_connection(io, router.clone(), stop.clone(), open_rx.clone());
+                let conn =
+                    serve_connection(io, peer, router.clone(), stop.clone(), open_rx.clone());
                 tokio::spawn(conn);
             }
             Err(e) if is_connection_error(&e) => {}
@@ -200,6 +233,7 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 /// still tells HTTP/1 from HTTP/2), which is every connection accepted an instant before.
 async fn serve_connection(
     io: tokio::net::TcpStream,
+    peer: SocketAddr,
     router: Router,
     mut stop: Stop,
     _open: watch::Receiver<()>,
@@ -207,6 +241,7 @@ async fn serve_connection(
     let service = CloseOnStop {
         inner: TowerToHyperService::new(router),
         stopping: stop.stopping.clone(),
+        peer,
     };
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http2().enable_connect_protocol();
@@ -235,11 +270,13 @@ async fn serve_connection(
     }
 }
 
-/// The router, adding `Connection: close` to HTTP/1 responses once shutdown has begun.
+/// The router, adding `Connection: close` to HTTP/1 responses once shutdown has begun, and
+/// handing each request its client's address (`ConnectInfo`, for per-client rate limits).
 #[derive(Clone)]
 struct CloseOnStop<S> {
     inner: S,
     stopping: Arc<AtomicBool>,
+    peer: SocketAddr,
 }
 
 impl<S, B> hyper::service::Service<Request<Incoming>> for CloseOnStop<S>
@@ -250,7 +287,9 @@ where
     type Error = S::Error;
     type Future = CloseOnStopFuture<S::Future>;
 
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         CloseOnStopFuture {
             // HTTP/2 has no such header (hyper would drop it); its GOAWAY does the job.
             stopping: (req.version() < http::Version::HTTP_2).then(|| self.stopping.clone()),

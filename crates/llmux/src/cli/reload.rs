@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use llmux_engine::config::{Config, Env};
-use llmux_engine::{Gateway, Snapshot};
+use llmux_engine::Gateway;
 
 /// The command-line values that win over the file, at start-up and on every reload.
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub struct Fixed {
     pub bound_listen: SocketAddr,
     /// The admin address actually bound.
     pub bound_admin: SocketAddr,
+    /// Each forward's name and address as bound (their listeners cannot change on reload;
+    /// their routing and limits can).
+    pub forwards: Vec<(String, SocketAddr)>,
 }
 
 /// Everything a reload needs: where the configuration came from and what it goes into.
@@ -84,9 +87,18 @@ impl Reloader {
     /// and leaves the running configuration as it is.
     pub fn reload_once(&self) {
         match self.load() {
-            Ok(snapshot) => {
+            Ok(config) => {
+                if let Err(e) = self.gateway.reload(config) {
+                    tracing::warn!(
+                        target: "llmux",
+                        config = %self.source(),
+                        error = %e,
+                        "config reload failed; still serving the previous configuration"
+                    );
+                    return;
+                }
+                let snapshot = self.gateway.snapshot();
                 let (providers, models) = (snapshot.providers.len(), snapshot.model_ids().count());
-                self.gateway.swap(snapshot);
                 tracing::info!(
                     target: "llmux",
                     config = %self.source(),
@@ -104,14 +116,14 @@ impl Reloader {
         }
     }
 
-    /// The new snapshot, with the start-up listeners and data directory. The error is the
-    /// text `llmux config check` prints for the same file.
-    fn load(&self) -> Result<Snapshot, String> {
+    /// The new configuration, with the start-up listeners and data directory. The error is
+    /// the text `llmux config check` prints for the same file.
+    fn load(&self) -> Result<Config, String> {
         let mut config = Config::load_path(self.path.as_deref(), &Env::from_process())
             .map_err(|e| e.to_string().trim_end().to_owned())?;
         self.overrides.apply(&mut config);
         self.keep_fixed(&mut config);
-        Snapshot::build(config).map_err(|e| e.to_string())
+        Ok(config)
     }
 
     /// Puts back what only a restart may change, warning for each setting the file changed.
@@ -133,6 +145,29 @@ impl Reloader {
         config.server.listen = f.bound_listen;
         config.server.admin_listen = f.bound_admin;
         config.data_dir = f.data_dir.clone();
+        let bound: Vec<&str> = f.forwards.iter().map(|(n, _)| n.as_str()).collect();
+        for fw in &config.server.forwards {
+            match f.forwards.iter().find(|(n, _)| n == &fw.name) {
+                None => restart_needed(
+                    &format!("server.forwards `{}`", fw.name),
+                    "(not listening)",
+                    fw.listen,
+                ),
+                Some((_, addr)) if fw.listen.port() != 0 && fw.listen != *addr => {
+                    restart_needed(&format!("server.forwards `{}`", fw.name), addr, fw.listen)
+                }
+                Some(_) => {}
+            }
+        }
+        for name in bound {
+            if !config.server.forwards.iter().any(|fw| fw.name == name) {
+                tracing::warn!(
+                    target: "llmux",
+                    forward = name,
+                    "the new configuration has no forward `{name}`: its listener keeps serving without routing rules or limits until a restart"
+                );
+            }
+        }
     }
 
     /// The configuration's source, for log lines.

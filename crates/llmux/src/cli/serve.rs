@@ -58,13 +58,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         #[cfg(unix)]
         let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("cannot install the SIGHUP handler")?;
-        let listeners = Listeners::bind(config.server.listen, config.server.admin_listen).await?;
+        let mut listeners =
+            Listeners::bind(config.server.listen, config.server.admin_listen).await?;
+        listeners.bind_forwards(&config.server.forwards)?;
+        let forwards = listeners.forward_addrs()?;
+        for (name, addr) in &forwards {
+            tracing::info!(target: "llmux", forward = %name, listen = %addr, "forward listening");
+        }
         let fixed = Fixed {
             listen: config.server.listen,
             admin_listen: config.server.admin_listen,
             data_dir: config.data_dir.clone(),
             bound_listen: listeners.data_addr()?,
             bound_admin: listeners.admin_addr()?,
+            forwards,
         };
         // With port 0 the OS picks: show the real ports.
         config.server.listen = fixed.bound_listen;

@@ -43,6 +43,8 @@ pub struct Harness {
     pub records: Arc<Records>,
     pub client: reqwest::Client,
     pub gateway: Arc<Gateway>,
+    /// Base URL of each forward listener, by name.
+    pub forwards: Vec<(String, String)>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -82,12 +84,21 @@ impl Harness {
             Snapshot::build(config).unwrap(),
             records.clone(),
         ));
-        let listeners = Listeners::bind(
+        let mut listeners = Listeners::bind(
             "127.0.0.1:0".parse().unwrap(),
             "127.0.0.1:0".parse().unwrap(),
         )
         .await
         .unwrap();
+        listeners
+            .bind_forwards(&gateway.snapshot().config.server.forwards)
+            .unwrap();
+        let forwards = listeners
+            .forward_addrs()
+            .unwrap()
+            .into_iter()
+            .map(|(name, addr)| (name, format!("http://{addr}")))
+            .collect();
         let base = format!("http://{}", listeners.data_addr().unwrap());
         let admin = format!("http://{}", listeners.admin_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -108,6 +119,7 @@ impl Harness {
             records,
             client: reqwest::Client::builder().no_proxy().build().unwrap(),
             gateway,
+            forwards,
             _stop: stop,
         }
     }

@@ -7,6 +7,7 @@ mod harness;
 mod anthropic_surface;
 mod disconnect;
 mod errors;
+mod forwards;
 mod gemini_provider;
 mod gemini_surface;
 mod malformed_streams;
