@@ -10,6 +10,7 @@ mod errors;
 mod gemini_provider;
 mod gemini_surface;
 mod malformed_streams;
+mod member_limits;
 mod metrics;
 mod ollama;
 mod passthrough;
