@@ -139,7 +139,13 @@ impl Gateway {
         let turns = (group.retry.attempts as usize + 1) * (group.members.len() + 1) + 1;
         for _ in 0..turns {
             let now = Instant::now();
-            let i = group.pick(&tried, now)?;
+            let Some(i) = group.pick(&tried, now) else {
+                // Every member out: tell the client when one is back, if that is known.
+                if let Some(wait) = group.next_available(now) {
+                    run.note_wait(wait);
+                }
+                return None;
+            };
             let taken = match take(self.metrics(), group, i, estimate, now) {
                 Ok(t) => t,
                 Err(refused) => {

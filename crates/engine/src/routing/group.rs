@@ -270,6 +270,18 @@ impl Group {
             .pick(&candidates, tried, rand)
             .or_else(|| self.balancer.pick(&candidates, &[], rand))
     }
+
+    /// When no member is available because each is cooling down (after a 429, or over its
+    /// rate window): how long until the first is back. `None` when a member is available, or
+    /// one is out for a reason whose end is not known here (an open breaker).
+    pub fn next_available(&self, now: Instant) -> Option<Duration> {
+        let mut soonest: Option<Duration> = None;
+        for m in &self.members {
+            let wait = m.state.stats.throttled_for(now)?;
+            soonest = Some(soonest.map_or(wait, |s| s.min(wait)));
+        }
+        soonest
+    }
 }
 
 /// One request's hold on a member: its in-flight slot, its rate-window reservation and its

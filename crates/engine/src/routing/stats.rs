@@ -153,10 +153,16 @@ impl MemberStats {
 
     /// Whether the member is still throttled at `now`.
     pub fn throttled(&self, now: Instant) -> bool {
+        self.throttled_for(now).is_some()
+    }
+
+    /// How long from `now` the member stays throttled; `None` when it is not.
+    pub fn throttled_for(&self, now: Instant) -> Option<Duration> {
+        // Stored as nanoseconds since `origin` plus one; 0 is "never throttled".
         let stored = self.throttled_until.load(Ordering::Relaxed);
         let nanos = now.saturating_duration_since(self.origin).as_nanos();
         let now_nanos = u64::try_from(nanos).unwrap_or(u64::MAX - 1);
-        now_nanos + 1 < stored
+        (now_nanos + 1 < stored).then(|| Duration::from_nanos(stored - 1 - now_nanos))
     }
 
     /// The `q`-quantile (nearest rank, `q` clamped to 0..=1) of the last [`TTFT_RING`] TTFTs;

@@ -11,7 +11,7 @@ use llmux_testkit::mock::{MockConfig, MockUpstream};
 use crate::harness::{chat, Harness};
 
 /// A mock whose every request gets `defaults` (e.g. `("x-mock-fault", "status:503")`).
-async fn member(defaults: &[(&str, &str)]) -> MockUpstream {
+pub(crate) async fn member(defaults: &[(&str, &str)]) -> MockUpstream {
     let defaults = defaults
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -44,7 +44,7 @@ async fn harness(mocks: &[&MockUpstream], group_yaml: &str) -> Harness {
     Harness::with_config(move |_| text).await
 }
 
-async fn ask(h: &Harness, model: &str) -> (u16, String, Option<String>, String) {
+pub(crate) async fn ask(h: &Harness, model: &str) -> (u16, String, Option<String>, String) {
     let resp = h
         .post("/v1/chat/completions", &chat(model))
         .send()
@@ -176,7 +176,10 @@ async fn when_every_member_is_rate_limited_the_client_gets_429_with_retry_after(
     assert_eq!(a.requests().len() + b.requests().len(), 2);
 }
 
-fn member_state(h: &Harness, id: &str) -> Arc<llmux_engine::routing::group::MemberState> {
+pub(crate) fn member_state(
+    h: &Harness,
+    id: &str,
+) -> Arc<llmux_engine::routing::group::MemberState> {
     h.gateway
         .snapshot()
         .registry

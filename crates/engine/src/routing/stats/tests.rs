@@ -68,6 +68,14 @@ fn throttling_over_an_injected_clock() {
             "at {t}s after throttle_until(5)"
         );
     }
+    // (query second, time left)
+    for (t, want) in [(0, Some(5)), (3, Some(2)), (5, None), (9, None)] {
+        assert_eq!(
+            stats.throttled_for(at(t)),
+            want.map(Duration::from_secs),
+            "at {t}s after throttle_until(5)"
+        );
+    }
     stats.throttle_until(at(2)); // shorter: ignored
     assert!(stats.throttled(at(4)));
     stats.throttle_until(at(10)); // longer: extends
