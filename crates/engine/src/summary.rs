@@ -1,23 +1,33 @@
-//! The start-up summary: where llmux listens, which providers it configured and from which
-//! source, and what is missing. Never prints a secret.
+//! The start-up summary: where llmux listens (with each listener's rate limits and routing),
+//! which providers it configured and from which source, its groups, and what is missing.
+//! Never prints a secret: keys and Basic-auth passwords appear masked.
 
 use std::fmt::Write;
 
-use crate::config::Config;
+use llmux_providers::AuthScheme;
+
+use crate::config::{BucketSettings, Config, ForwardConfig, ProviderConfig};
 
 /// Renders the summary printed once at start-up.
 pub fn render(config: &Config) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "llmux {}", env!("CARGO_PKG_VERSION"));
+    let server = &config.server;
     let _ = writeln!(
         s,
         "  data plane  http://{}  (OpenAI API under /v1 and /openai/v1)",
-        config.server.listen
+        server.listen
     );
+    if let Some(limits) = listener_limits(server.rate_limit, server.total_rate_limit) {
+        let _ = writeln!(s, "              limits: {limits}");
+    }
+    for f in &server.forwards {
+        forward(&mut s, f);
+    }
     let _ = writeln!(
         s,
         "  admin       http://{}  (/health, /ready, /metrics)",
-        config.server.admin_listen
+        server.admin_listen
     );
     let _ = writeln!(s, "  data dir    {}", config.data_dir.display());
     match &config.file {
@@ -39,11 +49,6 @@ pub fn render(config: &Config) -> String {
     } else {
         let _ = writeln!(s, "  providers   {}", config.providers.len());
         for p in &config.providers {
-            let key = match (&p.api_key, &p.key_origin) {
-                (Some(k), Some(origin)) => format!("key {} from {origin}", k.masked()),
-                (Some(k), None) => format!("key {}", k.masked()),
-                _ => "no key".to_owned(),
-            };
             let models = if p.models.is_empty() {
                 "any model as id/<model>".to_owned()
             } else {
@@ -55,11 +60,13 @@ pub fn render(config: &Config) -> String {
             };
             let _ = writeln!(
                 s,
-                "    - {:<12} {:<18} {}  [{}]  {key}, {models}",
+                "    - {:<12} {:<18} {}  [{}]  {}, {models}{}",
                 p.id,
                 p.kind.as_str(),
                 p.base_url,
-                p.source
+                p.source,
+                credential(p),
+                member_protection(p),
             );
         }
     }
@@ -96,39 +103,75 @@ pub fn render(config: &Config) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Env;
-
-    #[test]
-    fn names_sources_and_masks_keys() {
-        let env = Env::from_pairs([
-            ("OPENAI_API_KEY", "sk-proj-0123456789abcdef"),
-            ("LLMUX_ENDPOINT_LOCAL_URL", "http://127.0.0.1:8000/v1"),
-        ]);
-        let config = Config::load(None, &env).unwrap();
-        let text = render(&config);
-        assert!(text.contains("http://127.0.0.1:8080"), "{text}");
-        assert!(
-            text.contains("openai") && text.contains("preset, key from OPENAI_API_KEY"),
-            "{text}"
-        );
-        assert!(text.contains("sk-...cdef"), "{text}");
-        assert!(!text.contains("0123456789"), "secret leaked: {text}");
-        assert!(
-            text.contains("local") && text.contains("env LLMUX_ENDPOINT_*"),
-            "{text}"
-        );
-        assert!(
-            text.contains("not set") && text.contains("ANTHROPIC_API_KEY"),
-            "{text}"
-        );
+/// One forward: its address and what serves its requests, then its path rules and limits.
+fn forward(s: &mut String, f: &ForwardConfig) {
+    let serves = match &f.default_group {
+        Some(g) => format!("default group {g}"),
+        None => "the model name picks".to_owned(),
+    };
+    let _ = writeln!(s, "  forward     {}  http://{}  {serves}", f.name, f.listen);
+    if !f.routing.is_empty() {
+        let rules: Vec<String> = f
+            .routing
+            .iter()
+            .map(|(path, group)| format!("{path} -> {group}"))
+            .collect();
+        let _ = writeln!(s, "              paths: {}", rules.join(", "));
     }
-
-    #[test]
-    fn empty_config_says_what_is_missing() {
-        let text = render(&Config::load(None, &Env::default()).unwrap());
-        assert!(text.contains("providers   none"), "{text}");
+    if let Some(limits) = listener_limits(f.rate_limit, f.total_rate_limit) {
+        let _ = writeln!(s, "              limits: {limits}");
     }
 }
+
+/// `10/s per client IP (burst 40), 500/s in total (burst 1000)`; `None` without limits.
+fn listener_limits(
+    per_ip: Option<BucketSettings>,
+    total: Option<BucketSettings>,
+) -> Option<String> {
+    let parts: Vec<String> = [(per_ip, "per client IP"), (total, "in total")]
+        .into_iter()
+        .filter_map(|(bucket, scope)| {
+            bucket.map(|b| format!("{}/s {scope} (burst {})", b.per_second, b.burst))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The credential, masked, with where it came from: `key sk-...abcd from env OPENAI_API_KEY`,
+/// or for Basic auth the username and the masked password.
+fn credential(p: &ProviderConfig) -> String {
+    let origin = p
+        .key_origin
+        .as_deref()
+        .map(|o| format!(" from {o}"))
+        .unwrap_or_default();
+    match (&p.auth, &p.api_key) {
+        (AuthScheme::Basic(user), Some(password)) => {
+            format!(
+                "basic auth as {user}, password {}{origin}",
+                password.masked()
+            )
+        }
+        (_, Some(key)) => format!("key {}{origin}", key.masked()),
+        (_, None) => "no key".to_owned(),
+    }
+}
+
+/// What guards the provider's models as group members, when it differs from the default:
+/// `, 500 rpm, 200000 tpm, breaker off`.
+fn member_protection(p: &ProviderConfig) -> String {
+    let mut out = String::new();
+    if let Some(rpm) = p.rate_limit.rpm {
+        let _ = write!(out, ", {rpm} rpm");
+    }
+    if let Some(tpm) = p.rate_limit.tpm {
+        let _ = write!(out, ", {tpm} tpm");
+    }
+    if p.breaker.is_none() {
+        out.push_str(", breaker off");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
