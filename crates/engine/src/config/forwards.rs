@@ -17,27 +17,28 @@ pub(super) fn bucket(
     if raw.enabled == Some(false) {
         return None;
     }
-    if !(raw.per_second > 0.0 && raw.per_second <= 1_000_000.0) {
+    let Some(per_second) = raw.per_second else {
+        errors.at(
+            path,
+            "a rate limit needs `per_second` (or `enabled: false` to switch it off)",
+        );
+        return None;
+    };
+    if !(per_second > 0.0 && per_second <= 1_000_000.0) {
         errors.at(
             &format!("{path}.per_second"),
-            format!(
-                "requests per second must be above 0 and at most 1000000, found {}",
-                raw.per_second
-            ),
+            format!("requests per second must be above 0 and at most 1000000, found {per_second}"),
         );
         return None;
     }
     let burst = raw
         .burst
-        .unwrap_or_else(|| (raw.per_second * 2.0).ceil().clamp(1.0, 2_000_000.0) as u32);
+        .unwrap_or_else(|| (per_second * 2.0).ceil().clamp(1.0, 2_000_000.0) as u32);
     if burst == 0 {
         errors.at(&format!("{path}.burst"), "a burst must be at least 1");
         return None;
     }
-    Some(BucketSettings {
-        per_second: raw.per_second,
-        burst,
-    })
+    Some(BucketSettings { per_second, burst })
 }
 
 /// Every `server.forwards[i]`; group names are checked by [`check`] once groups are known.
@@ -51,6 +52,11 @@ pub(super) fn forwards(
         let path = format!("server.forwards[{i}]");
         if f.name.trim().is_empty() {
             errors.at(&format!("{path}.name"), "a forward needs a name");
+        } else if f.name == crate::routing::forward::MAIN {
+            errors.at(
+                &format!("{path}.name"),
+                "`main` is the name of the main listener (`server.listen`); pick another",
+            );
         } else if out.iter().any(|o| o.name == f.name) {
             errors.at(
                 &format!("{path}.name"),
@@ -153,3 +159,6 @@ pub(super) fn check(config: &Config, errors: &mut Errors<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

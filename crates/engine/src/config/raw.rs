@@ -54,8 +54,8 @@ pub struct RawServer {
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBucket {
-    /// Requests per second, steady state.
-    pub per_second: f64,
+    /// Requests per second, steady state (required unless `enabled: false`).
+    pub per_second: Option<f64>,
     /// Requests allowed at once above the steady rate (default: twice `per_second`).
     pub burst: Option<u32>,
     /// `false` switches the limit off (seed compatibility).

@@ -170,7 +170,7 @@ async fn when_every_member_is_rate_limited_the_client_gets_429_with_retry_after(
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert!((18..=20).contains(&retry_after), "{retry_after}");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "no_upstream_available");
     assert_eq!(a.requests().len() + b.requests().len(), 2);
