@@ -39,6 +39,21 @@ fn config(mocks: &[&MockUpstream], group_yaml: &str) -> String {
     yaml
 }
 
+/// A group of two members: `pool` in failover order, a then b.
+const FAILOVER_POOL: &str =
+    "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n";
+
+/// Member a with `defaults` (a fault), a healthy member b, and llmux with `group_yaml`.
+async fn pair(
+    defaults: &[(&str, &str)],
+    group_yaml: &str,
+) -> (MockUpstream, MockUpstream, Harness) {
+    let a = member(defaults).await;
+    let b = member(&[]).await;
+    let h = harness(&[&a, &b], group_yaml).await;
+    (a, b, h)
+}
+
 async fn harness(mocks: &[&MockUpstream], group_yaml: &str) -> Harness {
     let text = config(mocks, group_yaml);
     Harness::with_config(move |_| text).await
@@ -63,13 +78,7 @@ pub(crate) async fn ask(h: &Harness, model: &str) -> (u16, String, Option<String
 
 #[tokio::test]
 async fn failover_skips_a_failing_member_within_one_request() {
-    let bad = member(&[("x-mock-fault", "status:503")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&bad, &good],
-        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (bad, good, h) = pair(&[("x-mock-fault", "status:503")], FAILOVER_POOL).await;
     let (status, upstream, attempts, _) = ask(&h, "pool").await;
     assert_eq!(status, 200);
     assert_eq!(upstream, "b/mock-model");
@@ -105,13 +114,7 @@ async fn each_fault_before_the_first_byte_fails_over() {
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let bad = member(&[("x-mock-fault", "status:400")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&bad, &good],
-        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (_bad, good, h) = pair(&[("x-mock-fault", "status:400")], FAILOVER_POOL).await;
     let (status, upstream, attempts, _) = ask(&h, "pool").await;
     assert_eq!(status, 400);
     assert_eq!(upstream, "a/mock-model");
@@ -121,10 +124,8 @@ async fn client_errors_are_not_retried() {
 
 #[tokio::test]
 async fn a_rate_limited_member_cools_down_for_its_retry_after() {
-    let limited = member(&[("x-mock-fault", "429:30")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&limited, &good],
+    let (limited, _good, h) = pair(
+        &[("x-mock-fault", "429:30")],
         "groups:\n  pool:\n    strategy: round_robin\n    members: [a/mock-model, b/mock-model]\n",
     )
     .await;
@@ -191,13 +192,7 @@ pub(crate) fn member_state(
 
 #[tokio::test]
 async fn the_breaker_opens_then_recovers_through_a_half_open_probe() {
-    let flaky = member(&[("x-mock-fault", "status:500")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&flaky, &good],
-        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (flaky, _good, h) = pair(&[("x-mock-fault", "status:500")], FAILOVER_POOL).await;
     // Three failures (min_requests 3, threshold 0.5) open a's breaker.
     for _ in 0..3 {
         let (status, upstream, attempts, _) = ask(&h, "pool").await;
@@ -239,13 +234,7 @@ async fn the_breaker_opens_then_recovers_through_a_half_open_probe() {
 
 #[tokio::test]
 async fn a_failed_probe_reopens_the_breaker() {
-    let flaky = member(&[("x-mock-fault", "status:500")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&flaky, &good],
-        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (flaky, _good, h) = pair(&[("x-mock-fault", "status:500")], FAILOVER_POOL).await;
     for _ in 0..3 {
         ask(&h, "pool").await;
     }
@@ -266,13 +255,7 @@ async fn a_failed_probe_reopens_the_breaker() {
 
 #[tokio::test]
 async fn a_stream_cut_after_its_first_event_is_not_retried() {
-    let cut = member(&[("x-mock-fault", "reset-mid-stream")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&cut, &good],
-        "groups:\n  pool:\n    strategy: failover\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (_cut, good, h) = pair(&[("x-mock-fault", "reset-mid-stream")], FAILOVER_POOL).await;
     let mut body = chat("pool");
     body["stream"] = serde_json::json!(true);
     let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
@@ -328,13 +311,7 @@ async fn fallbacks_serve_when_the_whole_group_fails() {
 
 #[tokio::test]
 async fn a_hedged_request_takes_the_faster_member_and_cancels_the_slow_one() {
-    let slow = member(&[("x-mock-delay-ms", "2000")]).await;
-    let fast = member(&[]).await;
-    let h = harness(
-        &[&slow, &fast],
-        "groups:\n  pool:\n    strategy: failover\n    hedge: { after: 100ms }\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (slow, _fast, h) = pair(&[("x-mock-delay-ms", "2000")], "groups:\n  pool:\n    strategy: failover\n    hedge: { after: 100ms }\n    members: [a/mock-model, b/mock-model]\n").await;
     let started = Instant::now();
     let (status, upstream, attempts, _) = ask(&h, "pool").await;
     let took = started.elapsed();
@@ -363,20 +340,23 @@ async fn a_thousand_requests_with_one_flaky_member_see_no_errors() {
     for _ in 0..25 {
         let h = h.clone();
         tasks.push(tokio::spawn(async move {
-            let mut failures = 0;
+            let mut failures = Vec::new();
             for _ in 0..40 {
-                if ask(&h, "pool").await.0 != 200 {
-                    failures += 1;
+                let (status, upstream, attempts, body) = ask(&h, "pool").await;
+                if status != 200 {
+                    failures.push(format!(
+                        "{status} via {upstream} after {attempts:?}: {body}"
+                    ));
                 }
             }
             failures
         }));
     }
-    let mut failures = 0;
+    let mut failures = Vec::new();
     for t in tasks {
-        failures += t.await.unwrap();
+        failures.extend(t.await.unwrap());
     }
-    assert_eq!(failures, 0, "client-visible errors");
+    assert!(failures.is_empty(), "client-visible errors: {failures:#?}");
     let a = member_state(&h, "a/mock-model");
     assert!(
         a.transitions_to(BreakerState::Open) >= 1,
@@ -403,13 +383,7 @@ async fn a_thousand_requests_with_one_flaky_member_see_no_errors() {
 
 #[tokio::test]
 async fn a_prompt_too_long_falls_back_only_when_asked() {
-    let short = member(&[("x-mock-fault", "context-length")]).await;
-    let long = member(&[]).await;
-    let h = harness(
-        &[&short, &long],
-        "models:\n  eager: {target: a/mock-model, fallbacks: [b/mock-model], fallback_on_context_length: true}\n  plain: {target: a/mock-model, fallbacks: [b/mock-model]}\n",
-    )
-    .await;
+    let (_short, long, h) = pair(&[("x-mock-fault", "context-length")], "models:\n  eager: {target: a/mock-model, fallbacks: [b/mock-model], fallback_on_context_length: true}\n  plain: {target: a/mock-model, fallbacks: [b/mock-model]}\n").await;
     let (status, upstream, attempts, _) = ask(&h, "eager").await;
     assert_eq!(
         (status, upstream.as_str(), attempts.as_deref()),
@@ -488,13 +462,7 @@ async fn every_strategy_routes_around_every_fault() {
 
 #[tokio::test]
 async fn response_aware_prefers_the_faster_member() {
-    let slow = member(&[("x-mock-delay-ms", "60")]).await;
-    let fast = member(&[]).await;
-    let h = harness(
-        &[&slow, &fast],
-        "groups:\n  pool:\n    strategy: response_aware\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (slow, fast, h) = pair(&[("x-mock-delay-ms", "60")], "groups:\n  pool:\n    strategy: response_aware\n    members: [a/mock-model, b/mock-model]\n").await;
     for _ in 0..30 {
         assert_eq!(ask(&h, "pool").await.0, 200);
     }
@@ -509,13 +477,7 @@ async fn response_aware_prefers_the_faster_member() {
 
 #[tokio::test]
 async fn a_stream_stalled_mid_way_ends_with_an_error_event_and_is_not_retried() {
-    let stalled = member(&[("x-mock-fault", "stall")]).await;
-    let good = member(&[]).await;
-    let h = harness(
-        &[&stalled, &good],
-        "groups:\n  pool:\n    strategy: failover\n    timeouts: { idle: 300ms }\n    members: [a/mock-model, b/mock-model]\n",
-    )
-    .await;
+    let (stalled, good, h) = pair(&[("x-mock-fault", "stall")], "groups:\n  pool:\n    strategy: failover\n    timeouts: { idle: 300ms }\n    members: [a/mock-model, b/mock-model]\n").await;
     let mut body = chat("pool");
     body["stream"] = serde_json::json!(true);
     let started = Instant::now();

@@ -96,31 +96,31 @@ impl Controls {
             }
             None => None,
         };
-        let fault = get("x-mock-fault").map(|v| Fault::parse(&v)).transpose()?;
-        // `x-mock-fault-rate: 0.5`: the fault hits half the requests, at random.
-        let rate = match get("x-mock-fault-rate") {
-            Some(v) => v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|r| (0.0..=1.0).contains(r))
-                .ok_or_else(|| format!("invalid x-mock-fault-rate: {v:?} (0.0 to 1.0)"))?,
-            None => 1.0,
+        // `x-mock-fault-rate: 0.5` (or `x-mock-delay-rate`): the fault (or the head delay)
+        // hits that share of the requests, drawn per request.
+        let hits = |name: &str| -> Result<bool, String> {
+            let rate = match get(name) {
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| format!("invalid {name}: {v:?} (0.0 to 1.0)"))?,
+                None => 1.0,
+            };
+            Ok(rate >= 1.0 || fastrand::f64() < rate)
         };
-        let fault = fault.filter(|_| rate >= 1.0 || fastrand::f64() < rate);
-        // `x-mock-delay-rate: 0.05`: the head delay hits only that share of requests (a tail).
-        let delay_rate = match get("x-mock-delay-rate") {
-            Some(v) => v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|r| (0.0..=1.0).contains(r))
-                .ok_or_else(|| format!("invalid x-mock-delay-rate: {v:?} (0.0 to 1.0)"))?,
-            None => 1.0,
+        let fault_hits = hits("x-mock-fault-rate")?;
+        let fault = get("x-mock-fault")
+            .map(|v| Fault::parse(&v))
+            .transpose()?
+            .filter(|_| fault_hits);
+        let delay = number("x-mock-delay-ms")?.map(Duration::from_millis);
+        let delay = if hits("x-mock-delay-rate")? {
+            delay
+        } else {
+            None
         };
-        let delay = number("x-mock-delay-ms")?
-            .map(Duration::from_millis)
-            .filter(|_| delay_rate >= 1.0 || fastrand::f64() < delay_rate);
         Ok(Self {
             fixture: get("x-mock-fixture"),
             status,
