@@ -223,18 +223,21 @@ fn build(p: &ProviderConfig) -> Result<Provider, GatewayError> {
     })
 }
 
-/// The members' providers of a group that has its own HTTP client settings: one copy of each
-/// provider, by id, with the group's settings over the provider's (its own transport, so its
-/// own pool). Empty when the group has none; members then share the providers themselves.
+/// The members' providers of a group that has its own HTTP client settings or timeouts: one
+/// copy of each provider, by id, with the group's settings over the provider's (its own
+/// transport, so its own pool and connect timeout). Empty when the group has neither; members
+/// then share the providers themselves.
 pub(super) fn group_copies(
     group: &GroupConfig,
     providers: &[ProviderConfig],
     provider_of: impl Fn(&str) -> Option<String>,
 ) -> Result<HashMap<String, Arc<Provider>>, GatewayError> {
     let mut copies = HashMap::new();
-    let Some(http) = &group.http else {
+    // Only a group that changes how connections are made needs its own: HTTP settings, or
+    // timeouts (the connect timeout lives in the connection pool).
+    if group.http.is_none() && group.timeouts.is_none() {
         return Ok(copies);
-    };
+    }
     for member in &group.members {
         let Some(id) = provider_of(&member.target) else {
             continue;
@@ -246,7 +249,11 @@ pub(super) fn group_copies(
             continue;
         };
         let config = ProviderConfig {
-            http: config.http.overridden_by(http),
+            http: match &group.http {
+                Some(http) => config.http.overridden_by(http),
+                None => config.http.clone(),
+            },
+            timeouts: group.timeouts.unwrap_or(config.timeouts),
             ..config.clone()
         };
         copies.insert(id, Arc::new(build(&config)?));
