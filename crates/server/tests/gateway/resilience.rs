@@ -490,3 +490,34 @@ async fn a_stream_stalled_mid_way_ends_with_an_error_event_and_is_not_retried() 
     // The upstream connection was dropped, not left hanging.
     assert!(stalled.wait_cancelled(1, Duration::from_secs(3)).await);
 }
+
+#[tokio::test]
+async fn malformed_json_is_retried_when_translated_and_passed_on_when_not() {
+    // A translated member's answer is decoded by llmux: unreadable JSON is a member failure.
+    let broken = member(&[("x-mock-fault", "malformed-json")]).await;
+    let good = member(&[]).await;
+    let text = format!(
+        "providers:\n  a: {{type: anthropic, base_url: \"{}/v1\", api_key: sk-ant-0000000000, models: [mock-model]}}\n  b: {{type: openai-compatible, base_url: \"{}/v1\", models: [mock-model]}}\n{FAILOVER_POOL}",
+        broken.url(),
+        good.url()
+    );
+    let h = Harness::with_config(move |_| text).await;
+    let (status, upstream, attempts, body) = ask(&h, "pool").await;
+    assert_eq!(
+        (status, upstream.as_str(), attempts.as_deref()),
+        (200, "b/mock-model", Some("2")),
+        "{body}"
+    );
+    // A same-protocol answer is passed through as the provider sent it: llmux does not parse
+    // bodies on the passthrough path, so the client gets the provider's bytes.
+    let (_bad, _good, h) = pair(&[("x-mock-fault", "malformed-json")], FAILOVER_POOL).await;
+    let (status, upstream, attempts, body) = ask(&h, "pool").await;
+    assert_eq!(
+        (status, upstream.as_str(), attempts.as_deref()),
+        (200, "a/mock-model", Some("1"))
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).is_err(),
+        "{body}"
+    );
+}
