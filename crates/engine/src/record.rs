@@ -105,6 +105,9 @@ pub struct Recorder {
     started: Instant,
     record: Option<RequestRecord>,
     member: Option<MemberGuard>,
+    /// While false (an attempt waiting for its first event) dropping emits nothing: the
+    /// attempt failed or lost a hedge, and the request's outcome is told elsewhere.
+    armed: bool,
 }
 
 impl Recorder {
@@ -115,7 +118,19 @@ impl Recorder {
             started,
             record: Some(record),
             member: None,
+            armed: true,
         }
+    }
+
+    /// Holds the record back until [`Recorder::arm`]: an attempt abandoned before then leaves
+    /// no record of its own.
+    pub fn hold(&mut self) {
+        self.armed = false;
+    }
+
+    /// The attempt is the request's answer: from now on the record is always emitted.
+    pub fn arm(&mut self) {
+        self.armed = true;
     }
 
     /// Ties a group member's in-flight slot to this request: released, with the outcome fed
@@ -168,7 +183,13 @@ impl Recorder {
                     .usage
                     .as_ref()
                     .map(|u| u.prompt_tokens.saturating_add(u.completion_tokens));
-                member.finish(r.error.is_none() && r.status < 500, r.ttft, tokens);
+                // The member's own time to first byte counts from its attempt, not from the
+                // request (earlier attempts, backoffs and a hedge delay are not its doing).
+                let first_byte_at = r.ttft.and_then(|t| self.started.checked_add(t));
+                // The member failed when it answered 5xx or broke off (timeout, reset) after
+                // its head; a client error or a client going away is not its doing.
+                let broke = matches!(r.error, Some(code) if code.starts_with("upstream_") && code != "upstream_status");
+                member.finish(r.status < 500 && !broke, first_byte_at, tokens);
             }
             self.sink.record(r);
         }
@@ -178,7 +199,7 @@ impl Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         // Dropped before the end: the client went away (or the server is shutting down).
-        if self.record.is_some() {
+        if self.record.is_some() && self.armed {
             self.error("client_disconnected");
             self.finish();
         }

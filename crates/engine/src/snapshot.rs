@@ -136,7 +136,8 @@ impl Snapshot {
                 .unwrap_or(0),
             config,
         };
-        let mut used = std::collections::HashSet::new();
+        let registry = snap.registry.clone();
+        let mut staging = registry.stage();
         for g in &snap.config.groups {
             // Members of a group with its own HTTP settings use copies of their providers.
             let copies = provider::group_copies(g, &snap.config.providers, |target| {
@@ -144,7 +145,7 @@ impl Snapshot {
             })?;
             let group = Group::build(
                 g,
-                &snap.registry,
+                &mut staging,
                 |target| {
                     snap.resolve_target(target)
                         .map(|(p, model)| match copies.get(&p.id) {
@@ -165,14 +166,12 @@ impl Snapshot {
                     g.name
                 ))
             })?;
-            used.extend(group.members.iter().map(|m| m.state.id.clone()));
             let group = Arc::new(group);
             snap.by_group.insert(g.name.clone(), group.clone());
             snap.groups.push(group);
         }
-        snap.registry.retain(&used);
         let server = &snap.config.server;
-        let main = snap.registry.forward_limits(
+        let main = staging.forward_limits(
             crate::routing::forward::MAIN,
             server.rate_limit,
             server.total_rate_limit,
@@ -182,9 +181,7 @@ impl Snapshot {
             Forward::main(main),
         );
         for f in &server.forwards {
-            let limits = snap
-                .registry
-                .forward_limits(&f.name, f.rate_limit, f.total_rate_limit);
+            let limits = staging.forward_limits(&f.name, f.rate_limit, f.total_rate_limit);
             snap.forwards
                 .insert(f.name.clone(), Forward::build(f, limits));
         }
@@ -236,6 +233,8 @@ impl Snapshot {
                 (None, None) => snap.resolve_target(&dm).map(|(p, m)| (p, m, None)),
             };
         }
+        // Only a snapshot that built completely changes the live state.
+        registry.commit(staging);
         Ok(snap)
     }
 

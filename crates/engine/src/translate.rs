@@ -276,7 +276,10 @@ impl Gateway {
                 None,
                 recorder,
             );
+            // Until its first event the attempt may still be replaced (or lose a hedge).
+            body.recorder().hold();
             body.peek().await?;
+            body.recorder().arm();
             body
         } else {
             let bytes = read_all(&provider.id, response.body, route.timeouts.total).await?;

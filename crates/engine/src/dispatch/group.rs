@@ -28,7 +28,17 @@ enum Refused {
     Window(Duration),
 }
 
-/// Admits one request to member `i`: breaker first, then its rate window.
+/// Longest cool-down a `Retry-After` can impose on a member (a larger one is clamped).
+const MAX_COOL: Duration = Duration::from_secs(3600);
+
+/// `now + wait`, clamped to [`MAX_COOL`] so no header value can overflow the clock.
+fn until(now: Instant, wait: Duration) -> Instant {
+    now.checked_add(wait.min(MAX_COOL)).unwrap_or(now)
+}
+
+/// Admits one request to member `i`: its breaker must be able to admit, then its rate window
+/// reserves a place, then the breaker admits (so a window refusal never strands a half-open
+/// probe).
 fn take(
     metrics: &Metrics,
     group: &Group,
@@ -40,8 +50,30 @@ fn take(
         return Err(Refused::Breaker);
     };
     let id = member.state.id.as_str();
+    if member
+        .state
+        .breaker
+        .as_ref()
+        .is_some_and(|b| !b.available(now))
+    {
+        metrics.breaker_call(id, BreakerCall::Rejected);
+        return Err(Refused::Breaker);
+    }
+    let reservation = match &member.state.window {
+        Some(w) => match w.try_admit(estimate, now) {
+            Ok(r) => Some(r),
+            Err(wait) => {
+                member.state.stats.throttle_until(until(now, wait));
+                metrics.rate_limited(RateLimitScope::Member);
+                return Err(Refused::Window(wait));
+            }
+        },
+        None => None,
+    };
     let admission = match &member.state.breaker {
         Some(b) => {
+            // Another request may have taken the probe since `available` (the reservation
+            // then stays counted: the safe side).
             let a = b.admit(now).map_err(|_| {
                 metrics.breaker_call(id, BreakerCall::Rejected);
                 Refused::Breaker
@@ -55,19 +87,6 @@ fn take(
             }
             Some(a)
         }
-        None => None,
-    };
-    let reservation = match &member.state.window {
-        Some(w) => match w.try_admit(estimate, now) {
-            Ok(r) => Some(r),
-            Err(wait) => {
-                // The admission is handed back as a success-free no-op: a probe that never
-                // went out expires on its own.
-                member.state.stats.throttle_until(now + wait);
-                metrics.rate_limited(RateLimitScope::Member);
-                return Err(Refused::Window(wait));
-            }
-        },
         None => None,
     };
     Ok(Taken {
@@ -114,8 +133,8 @@ fn settle(
         }
     }
     if verdict == Verdict::RateLimited {
-        let cool = wait.unwrap_or(Duration::from_secs(1));
-        member.state.stats.throttle_until(now + cool);
+        let cool = wait.unwrap_or(Duration::from_secs(1)).min(MAX_COOL);
+        member.state.stats.throttle_until(until(now, cool));
         run.note_wait(cool);
     }
 }
@@ -134,12 +153,14 @@ impl Gateway {
         group.budget.on_request(Instant::now());
         let estimate = u32::try_from(inbound.body.len() / 4).unwrap_or(u32::MAX);
         let mut tried: Vec<usize> = Vec::with_capacity(group.members.len());
+        // Members whose protocol cannot carry this request: never asked again.
+        let mut unsuitable: Vec<usize> = Vec::new();
         let mut retries = 0u32;
         // Bounded: every turn makes an attempt or marks a member tried.
         let turns = (group.retry.attempts as usize + 1) * (group.members.len() + 1) + 1;
         for _ in 0..turns {
             let now = Instant::now();
-            let Some(i) = group.pick(&tried, now) else {
+            let Some(i) = group.pick(&tried, &unsuitable, now) else {
                 // Every member out: tell the client when one is back, if that is known.
                 if let Some(wait) = group.next_available(now) {
                     run.note_wait(wait);
@@ -194,7 +215,12 @@ impl Gateway {
                 }));
             }
             let served_by = taken.index;
-            drop(taken);
+            if verdict == Verdict::Unsuitable {
+                // Never sent: says nothing about the member's health.
+                taken.guard.cancel();
+            } else {
+                drop(taken);
+            }
             tracing::warn!(
                 target: "llmux::routing",
                 model = requested,
@@ -203,13 +229,21 @@ impl Gateway {
                 outcome = ?verdict,
                 "upstream attempt failed"
             );
-            if !tried.contains(&served_by) {
-                tried.push(served_by);
+            for i in [Some(served_by), run.hedge_failed.take()]
+                .into_iter()
+                .flatten()
+            {
+                if !tried.contains(&i) {
+                    tried.push(i);
+                }
             }
             run.failed(verdict, result);
             match verdict {
                 Verdict::ContextLength => return None,
-                Verdict::Unsuitable => continue,
+                Verdict::Unsuitable => {
+                    unsuitable.push(served_by);
+                    continue;
+                }
                 _ => {}
             }
             let now = Instant::now();
@@ -297,7 +331,7 @@ impl Gateway {
         }
         let now = Instant::now();
         let second = group
-            .pick(&[first.index], now)
+            .pick(&[first.index], &[], now)
             .filter(|&j| j != first.index)
             .and_then(|j| take(self.metrics(), group, j, estimate, now).ok());
         let Some((second, route_b)) =
@@ -329,6 +363,7 @@ impl Gateway {
                 } else {
                     settle(self.metrics(), group, &first, (&result, verdict, wait), run);
                     run.failed(verdict, result);
+                    run.hedge_failed = Some(first.index);
                     drop(first);
                     (second, b.await)
                 }
@@ -341,6 +376,7 @@ impl Gateway {
                 } else {
                     settle(self.metrics(), group, &second, (&result, verdict, wait), run);
                     run.failed(verdict, result);
+                    run.hedge_failed = Some(second.index);
                     drop(second);
                     (first, a.await)
                 }

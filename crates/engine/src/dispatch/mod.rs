@@ -32,6 +32,8 @@ type Attempt = Result<Response<PassthroughBody>, GatewayError>;
 /// Where the attempts of one request stand.
 struct Run<'i> {
     attempts: u32,
+    /// The member of a hedged pair that failed while the other went on (to mark it tried).
+    hedge_failed: Option<usize>,
     /// The first attempt reuses the caller's inspection of the body.
     inspected: Option<Inspected<'i>>,
     /// The last unsuccessful result, returned when nothing better comes.
@@ -105,6 +107,7 @@ impl Gateway {
         }
         let mut run = Run {
             attempts: 0,
+            hedge_failed: None,
             inspected: Some(inspected),
             last: None,
             last_verdict: None,
@@ -115,6 +118,10 @@ impl Gateway {
         let result = self
             .serve_plan(&snapshot, &plan, &inbound, &requested, &mut run)
             .await;
+        // A failed attempt kept as the answer of last resort is not the answer after all.
+        if let Some(Ok(mut unused)) = run.last.take() {
+            unused.body_mut().recorder().discard();
+        }
         let attempts = run.attempts;
         result.map(|mut resp| {
             resp.body_mut().recorder().attempts(attempts);
@@ -175,15 +182,20 @@ impl Gateway {
     fn give_up(&self, requested: &str, run: &mut Run<'_>) -> Attempt {
         match run.last.take() {
             Some(last) => last,
-            None => {
-                let wait = run.wait.unwrap_or(Duration::from_secs(1));
-                Err(ErrorKind::NoUpstreamAvailable {
+            // Every member is cooling down (after its own 429, or over its requests- or
+            // tokens-per-minute window): a rate limit, so a 429 saying when one is back.
+            None => match run.wait {
+                Some(wait) => Err(GatewayError::rate_limited(
+                    format!("every upstream of `{requested}`"),
+                    wait,
+                )),
+                None => Err(ErrorKind::NoUpstreamAvailable {
                     model: requested.to_owned(),
-                    reason: "circuit breakers open or rate limits reached on every member".into(),
-                    retry_after: crate::error::whole_seconds(wait).to_string(),
+                    reason: "the circuit breaker of every member is open".into(),
+                    retry_after: "1".to_owned(),
                 }
-                .into())
-            }
+                .into()),
+            },
         }
     }
 

@@ -195,8 +195,10 @@ fn gauges_read_in_flight_and_breaker_state_from_the_registry_at_now() {
         min_requests: 1,
         cooldown,
     };
-    let a = registry.member("a/m", Some(breaker), MemberLimit::default());
-    let _b = registry.member("b/m", None, MemberLimit::default());
+    let mut staging = registry.stage();
+    let a = staging.member("a/m", Some(breaker), MemberLimit::default());
+    let _b = staging.member("b/m", None, MemberLimit::default());
+    registry.commit(staging);
     let _one = a.stats.start();
     let _two = a.stats.start();
     let t0 = Instant::now();

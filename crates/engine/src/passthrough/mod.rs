@@ -238,7 +238,10 @@ impl Gateway {
             recorder,
         );
         if is_sse && status.is_success() {
+            // Until its first event the attempt may still be replaced (or lose a hedge).
+            body.recorder().hold();
             body.peek().await?;
+            body.recorder().arm();
         }
 
         response_headers.retain_returnable();

@@ -5,7 +5,7 @@
 //! breaker and one set of statistics across every group that uses it, and a reload that keeps
 //! a member keeps its health history.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -103,47 +103,21 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// The state of `id`: the existing one when its settings are unchanged, else a fresh one.
-    pub fn member(
-        &self,
-        id: &str,
-        breaker: Option<BreakerSettings>,
-        limit: MemberLimit,
-    ) -> Arc<MemberState> {
-        let mut map = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = map.get(id) {
-            if existing.settings == (breaker, limit) {
-                return existing.clone();
-            }
-        }
-        let fresh = Arc::new(MemberState::new(id.to_owned(), breaker, limit));
-        map.insert(id.to_owned(), fresh.clone());
-        fresh
+    /// Replaces the live state with what a snapshot build staged: members and listener
+    /// buckets no longer configured are forgotten. Called only once the build succeeded, so a
+    /// rejected configuration never touches the running state.
+    pub fn commit(&self, staging: Staging<'_>) {
+        *self.members.lock().unwrap_or_else(|e| e.into_inner()) = staging.members;
+        *self.forwards.lock().unwrap_or_else(|e| e.into_inner()) = staging.forwards;
     }
 
-    /// The rate-limit buckets of listener `name`: the existing ones while their settings are
-    /// unchanged (a reload keeps each client's bucket), else fresh ones.
-    pub fn forward_limits(
-        &self,
-        name: &str,
-        per_ip: Option<BucketSettings>,
-        total: Option<BucketSettings>,
-    ) -> Arc<ForwardLimits> {
-        let mut map = self.forwards.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = map.get(name) {
-            if existing.same_settings(per_ip, total) {
-                return existing.clone();
-            }
+    /// Starts staging the state of a new snapshot.
+    pub fn stage(&self) -> Staging<'_> {
+        Staging {
+            registry: self,
+            members: HashMap::new(),
+            forwards: HashMap::new(),
         }
-        let fresh = Arc::new(ForwardLimits::new(per_ip, total));
-        map.insert(name.to_owned(), fresh.clone());
-        fresh
-    }
-
-    /// Forgets members no longer used by any group.
-    pub fn retain(&self, keep: &HashSet<String>) {
-        let mut map = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|id, _| keep.contains(id));
     }
 
     /// Every member's state, by id order (for metrics and the admin API).
@@ -152,6 +126,66 @@ impl Registry {
         let mut all: Vec<_> = map.values().cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
+    }
+}
+
+/// The state a snapshot being built will use: existing entries whose settings are unchanged
+/// (a reload keeps their history), fresh ones for the rest. Nothing reaches the registry
+/// until [`Registry::commit`].
+pub struct Staging<'r> {
+    registry: &'r Registry,
+    members: HashMap<String, Arc<MemberState>>,
+    forwards: HashMap<String, Arc<ForwardLimits>>,
+}
+
+impl Staging<'_> {
+    /// The state of member `id`, the same for every group of this build that uses it.
+    pub fn member(
+        &mut self,
+        id: &str,
+        breaker: Option<BreakerSettings>,
+        limit: MemberLimit,
+    ) -> Arc<MemberState> {
+        if let Some(staged) = self.members.get(id) {
+            return staged.clone();
+        }
+        let existing = {
+            let map = self
+                .registry
+                .members
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.get(id)
+                .filter(|m| m.settings == (breaker, limit))
+                .cloned()
+        };
+        let state =
+            existing.unwrap_or_else(|| Arc::new(MemberState::new(id.to_owned(), breaker, limit)));
+        self.members.insert(id.to_owned(), state.clone());
+        state
+    }
+
+    /// The rate-limit buckets of listener `name` (a reload keeps each client's bucket while
+    /// the settings are unchanged).
+    pub fn forward_limits(
+        &mut self,
+        name: &str,
+        per_ip: Option<BucketSettings>,
+        total: Option<BucketSettings>,
+    ) -> Arc<ForwardLimits> {
+        let existing = {
+            let map = self
+                .registry
+                .forwards
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.get(name)
+                .filter(|f| f.same_settings(per_ip, total))
+                .cloned()
+        };
+        let limits = existing.unwrap_or_else(|| Arc::new(ForwardLimits::new(per_ip, total)));
+        self.forwards.insert(name.to_owned(), limits.clone());
+        limits
     }
 }
 
@@ -203,7 +237,7 @@ impl Group {
     /// Compiles `config`; `member` resolves a target to its provider and model.
     pub(crate) fn build(
         config: &GroupConfig,
-        registry: &Registry,
+        staging: &mut Staging<'_>,
         mut member: impl FnMut(&str) -> Option<(Arc<Provider>, String)>,
         settings: impl Fn(&str) -> (Option<BreakerSettings>, MemberLimit),
     ) -> Option<Group> {
@@ -213,7 +247,7 @@ impl Group {
             let id = format!("{}/{model}", provider.id);
             let (breaker, limit) = settings(&provider.id);
             members.push(Member {
-                state: registry.member(&id, breaker, limit),
+                state: staging.member(&id, breaker, limit),
                 provider,
                 model,
                 weight: m.weight,
@@ -254,15 +288,17 @@ impl Group {
 
     /// The member to try next, skipping `tried` ones while others are available; when every
     /// available member was tried, the best of them again (a retry of the same member).
-    pub fn pick(&self, tried: &[usize], now: Instant) -> Option<usize> {
+    /// Members in `never` (they cannot take this request at all) are never picked.
+    pub fn pick(&self, tried: &[usize], never: &[usize], now: Instant) -> Option<usize> {
         let candidates: Vec<Candidate<'_>> = self
             .members
             .iter()
-            .map(|m| Candidate {
+            .enumerate()
+            .map(|(i, m)| Candidate {
                 weight: m.weight,
                 priority: m.priority,
                 stats: &m.state.stats,
-                available: m.state.available(now),
+                available: !never.contains(&i) && m.state.available(now),
             })
             .collect();
         let rand = fastrand::u64(..);
@@ -319,11 +355,13 @@ impl MemberGuard {
         self.done = true;
     }
 
-    /// Records the outcome: whole duration, time to first byte, and the tokens really used
-    /// (which replace the estimate reserved in the member's rate window).
-    pub fn finish(mut self, ok: bool, ttft: Option<Duration>, tokens: Option<u64>) {
+    /// Records the outcome: the attempt's whole duration, its time to first byte (from the
+    /// instant the first byte came), and the tokens really used (which replace the estimate
+    /// reserved in the member's rate window).
+    pub fn finish(mut self, ok: bool, first_byte_at: Option<Instant>, tokens: Option<u64>) {
         self.done = true;
         let now = Instant::now();
+        let ttft = first_byte_at.map(|at| at.saturating_duration_since(self.started));
         self.state
             .stats
             .observe(now.saturating_duration_since(self.started), ttft, ok);

@@ -99,7 +99,7 @@ async fn a_member_over_its_requests_per_minute_is_skipped_then_refused() {
         .usage(Instant::now());
     assert_eq!(usage.requests, 3);
 
-    // Alone in its group, a full member leaves nothing to serve: 503 from llmux itself.
+    // Alone in its group, a full member leaves nothing to serve: 429 from llmux itself (a rate limit).
     for _ in 0..3 {
         assert_eq!(ask(&h, "solo").await.0, 200);
     }
@@ -111,7 +111,7 @@ async fn a_member_over_its_requests_per_minute_is_skipped_then_refused() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 503, "request {i}");
+        assert_eq!(resp.status(), 429, "request {i}");
         let retry_after: u64 = resp.headers()["retry-after"]
             .to_str()
             .unwrap()
@@ -123,7 +123,7 @@ async fn a_member_over_its_requests_per_minute_is_skipped_then_refused() {
             "request {i}: {retry_after}"
         );
         let body: serde_json::Value = resp.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "no_upstream_available");
+        assert_eq!(body["error"]["code"], "rate_limited");
     }
     assert_eq!(c.requests().len(), 3);
     assert_eq!(member_refusals(&h).await, 2);

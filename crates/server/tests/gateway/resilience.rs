@@ -165,7 +165,7 @@ async fn when_every_member_is_rate_limited_the_client_gets_429_with_retry_after(
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.status(), 429);
     let retry_after: u64 = resp.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -173,7 +173,7 @@ async fn when_every_member_is_rate_limited_the_client_gets_429_with_retry_after(
         .unwrap();
     assert!((18..=20).contains(&retry_after), "{retry_after}");
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "no_upstream_available");
+    assert_eq!(body["error"]["code"], "rate_limited");
     assert_eq!(a.requests().len() + b.requests().len(), 2);
 }
 
@@ -520,4 +520,57 @@ async fn malformed_json_is_retried_when_translated_and_passed_on_when_not() {
         serde_json::from_str::<serde_json::Value>(&body).is_err(),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_failed_over_request_leaves_exactly_one_record() {
+    let (_bad, _good, h) = pair(&[("x-mock-fault", "status:503")], FAILOVER_POOL).await;
+    assert_eq!(ask(&h, "pool").await.0, 200);
+    let records = h.records.wait(1).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let records = h.records.0.lock().unwrap().clone();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(
+        (r.provider.as_str(), r.status, r.attempts, r.error),
+        ("b", 200, 2, None)
+    );
+}
+
+#[tokio::test]
+async fn a_member_that_cannot_take_the_request_is_asked_once_at_most() {
+    // `n: 2` cannot be carried to Anthropic: that member is skipped, never retried.
+    let anth = member(&[]).await;
+    let good = member(&[]).await;
+    let text = format!(
+        "providers:\n  a: {{type: anthropic, base_url: \"{}/v1\", api_key: sk-ant-0000000000, models: [mock-model]}}\n  b: {{type: openai-compatible, base_url: \"{}/v1\", models: [mock-model]}}\ngroups:\n  pool: {{strategy: failover, retry: {{attempts: 2}}, members: [a/mock-model, b/mock-model]}}\n  alone: {{retry: {{attempts: 2}}, members: [a/mock-model]}}\n",
+        anth.url(),
+        good.url()
+    );
+    let h = Harness::with_config(move |_| text).await;
+    let mut body = chat("pool");
+    body["n"] = serde_json::json!(2);
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-llmux-attempts"], "2");
+    body["model"] = serde_json::json!("alone");
+    let resp = h.post("/v1/chat/completions", &body).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "untranslatable");
+    assert!(anth.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_cools_the_member_without_harm() {
+    let (limited, _good, h) = pair(
+        &[("x-mock-fault", "429:18446744073709551615")],
+        FAILOVER_POOL,
+    )
+    .await;
+    for _ in 0..3 {
+        let (status, upstream, _, _) = ask(&h, "pool").await;
+        assert_eq!((status, upstream.as_str()), (200, "b/mock-model"));
+    }
+    assert_eq!(limited.requests().len(), 1);
 }
