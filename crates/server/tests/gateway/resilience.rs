@@ -526,7 +526,7 @@ async fn malformed_json_is_retried_when_translated_and_passed_on_when_not() {
 async fn a_failed_over_request_leaves_exactly_one_record() {
     let (_bad, _good, h) = pair(&[("x-mock-fault", "status:503")], FAILOVER_POOL).await;
     assert_eq!(ask(&h, "pool").await.0, 200);
-    let records = h.records.wait(1).await;
+    h.records.wait(1).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let records = h.records.0.lock().unwrap().clone();
     assert_eq!(records.len(), 1, "{records:#?}");
