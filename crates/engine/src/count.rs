@@ -44,7 +44,8 @@ impl Gateway {
         };
         let body = normalise(inbound.dialect, &inbound.body)?;
         let inspected = inspect(&body, llmux_providers::Operation::ChatCompletions, target)?;
-        let route = snapshot.resolve(&inspected.model)?;
+        // A forward's path rules choose the group whatever the model.
+        let route = snapshot.resolve(inbound.group.as_deref().unwrap_or(&inspected.model))?;
         let provider = route.provider;
         let native = provider.kind.dialect() == inbound.dialect;
         if native && matches!(inbound.dialect, Dialect::Anthropic | Dialect::Gemini) {

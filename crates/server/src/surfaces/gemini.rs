@@ -132,7 +132,8 @@ async fn embed(state: AppState, model: String, batch: bool, req: Request) -> Res
         state
             .gateway
             .embed(EmbedCall {
-                model,
+                // A forward's path rules choose the group whatever the model.
+                model: inbound.group.clone().unwrap_or(model),
                 inputs,
                 dimensions,
                 request_id: inbound.request_id.clone(),

@@ -188,7 +188,8 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
         let embedded = state
             .gateway
             .embed(EmbedCall {
-                model,
+                // A forward's path rules choose the group whatever the model.
+                model: inbound.group.clone().unwrap_or(model),
                 inputs: request.inputs.clone(),
                 dimensions: request.dimensions,
                 request_id: inbound.request_id.clone(),
