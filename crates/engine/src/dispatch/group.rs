@@ -330,9 +330,11 @@ impl Gateway {
             () = tokio::time::sleep(delay) => {}
         }
         let now = Instant::now();
+        // A hedge is extra load like a retry: it spends the same budget.
         let second = group
             .pick(&[first.index], &[], now)
             .filter(|&j| j != first.index)
+            .filter(|_| group.budget.try_retry(now))
             .and_then(|j| take(self.metrics(), group, j, estimate, now).ok());
         let Some((second, route_b)) =
             second.and_then(|t| group.route(t.index, profile).map(|r| (t, r)))
