@@ -149,18 +149,43 @@ pub enum ErrorKind {
 
 /// An error on the request path.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct GatewayError(#[from] pub ErrorKind);
+#[error("{kind}")]
+pub struct GatewayError {
+    kind: ErrorKind,
+    /// Upstream attempts made before giving up, when the request went through a group or
+    /// fallbacks (told to the client in `x-llmux-attempts`).
+    attempts: Option<u32>,
+}
+
+impl From<ErrorKind> for GatewayError {
+    fn from(kind: ErrorKind) -> Self {
+        GatewayError {
+            kind,
+            attempts: None,
+        }
+    }
+}
 
 impl GatewayError {
     /// The kind of error.
     pub fn kind(&self) -> &ErrorKind {
-        &self.0
+        &self.kind
+    }
+
+    /// Upstream attempts made before this error, when several could be made.
+    pub fn attempts(&self) -> Option<u32> {
+        self.attempts
+    }
+
+    /// Notes how many upstream attempts were made before this error.
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = Some(attempts);
+        self
     }
 
     /// Who is at fault.
     pub fn side(&self) -> Side {
-        match self.0 {
+        match self.kind {
             ErrorKind::InvalidJson(_)
             | ErrorKind::InvalidRequest(_)
             | ErrorKind::Untranslatable { .. }
@@ -187,7 +212,7 @@ impl GatewayError {
 
     /// HTTP status for this error.
     pub fn status(&self) -> u16 {
-        match self.0 {
+        match self.kind {
             ErrorKind::InvalidJson(_)
             | ErrorKind::InvalidRequest(_)
             | ErrorKind::Untranslatable { .. }
@@ -213,7 +238,7 @@ impl GatewayError {
 
     /// Low-cardinality label for logs and metrics; also OpenAI's `code`.
     pub fn code(&self) -> &'static str {
-        match self.0 {
+        match self.kind {
             ErrorKind::InvalidJson(_) => "invalid_json",
             ErrorKind::InvalidRequest(_) => "invalid_request",
             ErrorKind::Untranslatable { .. } => "untranslatable",
@@ -235,7 +260,7 @@ impl GatewayError {
 
     /// Seconds (or a date) the client should wait before retrying, when the provider said.
     pub fn retry_after(&self) -> Option<&str> {
-        match &self.0 {
+        match &self.kind {
             ErrorKind::UpstreamStatus { retry_after, .. } => retry_after.as_deref(),
             ErrorKind::NoUpstreamAvailable { retry_after, .. }
             | ErrorKind::RateLimited { retry_after, .. } => Some(retry_after),
@@ -245,7 +270,7 @@ impl GatewayError {
 
     /// The request parameter at fault, if any.
     pub fn param(&self) -> Option<&'static str> {
-        match &self.0 {
+        match &self.kind {
             ErrorKind::InvalidField { param, .. } => Some(param),
             ErrorKind::ModelNotFound { .. } | ErrorKind::UnsupportedTranslation { .. } => {
                 Some("model")
@@ -256,7 +281,7 @@ impl GatewayError {
 
     /// llmux's own rate limit on `scope`, admitting again after `wait`.
     pub fn rate_limited(scope: impl Into<String>, wait: Duration) -> Self {
-        GatewayError(ErrorKind::RateLimited {
+        GatewayError::from(ErrorKind::RateLimited {
             scope: scope.into(),
             retry_after: whole_seconds(wait).to_string(),
         })
@@ -264,7 +289,7 @@ impl GatewayError {
 
     /// Shorthand for an invalid field.
     pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
-        GatewayError(ErrorKind::InvalidField {
+        GatewayError::from(ErrorKind::InvalidField {
             param,
             message: message.into(),
         })

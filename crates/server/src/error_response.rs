@@ -80,6 +80,12 @@ pub fn response(dialect: Dialect, err: &GatewayError, request_id: HeaderValue) -
         HeaderValue::from_static("application/json"),
     );
     headers.insert(request_id::HEADER, request_id);
+    if let Some(n) = err.attempts() {
+        headers.insert(
+            http::HeaderName::from_static(llmux_engine::ATTEMPTS_HEADER),
+            HeaderValue::from(n),
+        );
+    }
     if let Some(v) = err
         .retry_after()
         .and_then(|v| HeaderValue::from_str(v).ok())

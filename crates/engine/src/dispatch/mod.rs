@@ -123,6 +123,10 @@ impl Gateway {
             unused.body_mut().recorder().discard();
         }
         let attempts = run.attempts;
+        let result = result.map_err(|e| match attempts {
+            0 => e,
+            n => e.with_attempts(n),
+        });
         result.map(|mut resp| {
             resp.body_mut().recorder().attempts(attempts);
             if let Ok(v) = HeaderValue::from_str(&attempts.to_string()) {

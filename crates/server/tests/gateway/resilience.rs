@@ -574,3 +574,26 @@ async fn an_absurd_retry_after_cools_the_member_without_harm() {
     }
     assert_eq!(limited.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn an_error_after_several_attempts_says_how_many() {
+    let a = member(&[("x-mock-fault", "reset-before-headers")]).await;
+    let b = member(&[("x-mock-fault", "reset-before-headers")]).await;
+    let h = harness(&[&a, &b], FAILOVER_POOL).await;
+    let resp = h
+        .post("/v1/chat/completions", &chat("pool"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    // a, b, then a again after a backoff: retry.attempts is 2.
+    assert_eq!(resp.headers()["x-llmux-attempts"], "3");
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        v["error"]["code"]
+            .as_str()
+            .unwrap()
+            .starts_with("upstream_"),
+        "{v}"
+    );
+}
