@@ -180,10 +180,16 @@ impl Balancer {
             }
             Strategy::LeastInFlight => self.lowest(in_tier, |c| (0.0, c.stats.in_flight())),
             Strategy::TtftAware => self.lowest(in_tier, |c| {
-                (
-                    c.stats.ttft_ms().unwrap_or(f64::NEG_INFINITY),
-                    c.stats.in_flight(),
-                )
+                // Divided by the success rate, as in response_aware, so a member that fails
+                // fast does not look fast; one without a sample goes first unless it mostly
+                // fails (then it never gets one: it goes last).
+                let success = c.stats.success_rate().max(MIN_SUCCESS_RATE);
+                let score = match c.stats.ttft_ms() {
+                    Some(ttft) => ttft / success,
+                    None if success >= 0.5 => f64::NEG_INFINITY,
+                    None => f64::INFINITY,
+                };
+                (score, c.stats.in_flight())
             }),
         }
     }

@@ -272,3 +272,25 @@ fn more_members_than_announced_still_works() {
     let b = Balancer::new(Strategy::WeightedRoundRobin, 0);
     assert_eq!(picks(&b, &members, 3), [0, 1, 0].map(Some));
 }
+
+#[test]
+fn ttft_aware_sends_a_failing_member_without_samples_last_and_weighs_failures() {
+    // (ttft ms, failures) per member → the pick.
+    type Row = (&'static [(Option<u64>, u32)], usize);
+    let table: [Row; 3] = [
+        // Never answered and mostly failing (success rate 0.3^n): last, not first.
+        (&[(None, 3), (Some(400), 0)], 1),
+        // One failure (success 0.7) still goes first without a sample.
+        (&[(None, 1), (Some(400), 0)], 0),
+        // Fast but failing half the time loses to a steady, slower one: 100 / 0.49 > 150.
+        (&[(Some(100), 2), (Some(150), 0)], 1),
+    ];
+    for (i, (spec, want)) in table.iter().enumerate() {
+        let members: Vec<Member> = spec
+            .iter()
+            .map(|&(t, failures)| measured(None, t, failures, 0))
+            .collect();
+        let b = Balancer::new(Strategy::TtftAware, members.len());
+        assert_eq!(picks(&b, &members, 3), [Some(*want); 3], "row {i}");
+    }
+}
