@@ -97,13 +97,34 @@ pub(super) fn judge(result: &Attempt) -> (Verdict, Option<Duration>) {
 /// A same-protocol error answer whose status may mean "prompt too long" is read (it is small)
 /// so its text can be judged; the body is kept to be passed on unchanged if it is not.
 pub(super) async fn judge_reading(result: &mut Attempt) -> (Verdict, Option<Duration>) {
+    let mut broken = None;
     if let Ok(resp) = result {
         if matches!(resp.status().as_u16(), 400 | 413 | 422) {
-            let body = resp.body_mut().buffer(Duration::from_secs(10)).await;
-            if body.is_some_and(|b| context_length_message(&String::from_utf8_lossy(&b))) {
-                return (Verdict::ContextLength, None);
+            match resp.body_mut().buffer(Duration::from_secs(10)).await {
+                Some(b) if context_length_message(&String::from_utf8_lossy(&b)) => {
+                    return (Verdict::ContextLength, None);
+                }
+                Some(_) => {}
+                // The error body never arrived whole: an upstream failure, not an answer.
+                None => {
+                    let provider = resp
+                        .headers()
+                        .get(crate::passthrough::headers::UPSTREAM)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.split('/').next())
+                        .unwrap_or_default()
+                        .to_owned();
+                    broken = Some((provider, resp.status().as_u16()));
+                }
             }
         }
+    }
+    if let Some((provider, status)) = broken {
+        *result = Err(ErrorKind::UpstreamBroken {
+            provider,
+            detail: format!("the {status} answer's body could not be read"),
+        }
+        .into());
     }
     judge(result)
 }
