@@ -139,7 +139,10 @@ pub(super) const ROWS: &[Row] = &[
         Some(p(2.50, 0.25, 2.50, 15.00)),
     ),
     row("gemini", "gemini-2.5-flash", p(0.30, 0.03, 0.30, 2.50)),
-    // Not listed: gemini-2.5-flash-lite (output rate not found), gemini-embedding-001.
+    // gemini-2.5-flash-lite $0.10 / $0.40 (openrouter.ai/google/gemini-2.5-flash-lite, which
+    // passes Google's price through), cache reads at the same 10%. Read 2026-11-22.
+    row("gemini", "gemini-2.5-flash-lite", p(0.10, 0.01, 0.10, 0.40)),
+    // Not listed: gemini-embedding-001 (no source read).
     //
     // --- Groq: no prompt caching on these models. smithery.ai groq-cost-tuning skill
     // ("check current pricing at groq.com/pricing"), read 2026-11-22.
@@ -151,8 +154,18 @@ pub(super) const ROWS: &[Row] = &[
     // found, so long prompts are unpriced. Read 2026-11-22.
     tiered("xai", "grok-4", p(3.00, 0.75, 3.00, 15.00), 128_000, None),
     //
+    // --- Fireworks: llama-v3p3-70b-instruct $0.90 / $0.90 (lava.so Fireworks gateway table);
+    // cached input at the default 50% discount (docs.fireworks.ai FAQ "Is prompt caching
+    // billed differently for serverless models?"). Read 2026-11-22.
+    row(
+        "fireworks",
+        "accounts/fireworks/models/llama-v3p3-70b-instruct",
+        p(0.90, 0.45, 0.90, 0.90),
+    ),
+    //
     // Not listed (no current price found, or billing llmux cannot reproduce from usage):
-    // DeepSeek (peak / off-peak rates by time of day since 2026), Mistral, Together,
-    // Fireworks, Perplexity (per-request search fees), SambaNova, Azure (per-deployment).
-    // OpenRouter reports its own cost per request, which is used instead.
+    // DeepSeek (peak / off-peak rates by time of day since 2026), Mistral, Together
+    // (only Llama 3 / 3.1 Turbo rates found), Perplexity (per-request search fees),
+    // SambaNova, Azure (per-deployment). OpenRouter reports its own cost per request, which
+    // is used instead.
 ];

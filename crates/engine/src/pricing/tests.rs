@@ -239,6 +239,45 @@ fn overrides_win_over_the_table_but_not_over_local() {
     assert_eq!(pricing.cost(local, "my-model", &usage, None), Some(0.0));
 }
 
+#[test]
+fn every_table_row_is_reachable_and_sane() {
+    for row in table::ROWS {
+        // Stored in normalised form, so a lookup by its own id finds it first.
+        assert_eq!(
+            model_candidates(row.model)[..],
+            [row.model],
+            "{}",
+            row.model
+        );
+        assert!(
+            llmux_providers::presets::find(row.provider).is_some(),
+            "{} is not a preset",
+            row.provider
+        );
+        let bands = [Some(row.price.base), row.price.long.and_then(|l| l.price)];
+        for price in bands.into_iter().flatten() {
+            let all = [
+                price.input,
+                price.output,
+                price.cache_read,
+                price.cache_write,
+                price.reasoning,
+            ];
+            assert!(
+                all.iter().all(|v| v.is_finite() && *v >= 0.0),
+                "{}",
+                row.model
+            );
+            assert!(price.cache_read <= price.input, "{}", row.model);
+        }
+        let dupes = table::ROWS
+            .iter()
+            .filter(|r| r.provider == row.provider && r.model == row.model)
+            .count();
+        assert_eq!(dupes, 1, "{} listed twice", row.model);
+    }
+}
+
 proptest! {
     /// Every reported token lands in exactly one bucket, however inconsistent the report.
     #[test]
