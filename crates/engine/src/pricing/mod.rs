@@ -13,8 +13,9 @@
 //!   (<https://platform.openai.com/docs/guides/prompt-caching>,
 //!   <https://platform.openai.com/docs/guides/reasoning>). Decoded as is.
 //! - Anthropic Messages: `input_tokens` *excludes* `cache_read_input_tokens` and
-//!   `cache_creation_input_tokens` (<https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching>);
-//!   the decoder adds them into `prompt_tokens`, so here they are taken out again.
+//!   `cache_creation_input_tokens`
+//!   (<https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching>); the decoder adds
+//!   them into `prompt_tokens`, so here they are taken out again.
 //!   Thinking is billed as output and already inside `output_tokens`.
 //! - Gemini: `promptTokenCount` *includes* `cachedContentTokenCount`, while
 //!   `thoughtsTokenCount` is *apart from* `candidatesTokenCount`
