@@ -11,6 +11,7 @@ pub mod error;
 pub mod gateway;
 pub mod metrics;
 pub mod passthrough;
+pub mod pricing;
 pub mod profile;
 pub mod record;
 pub mod responses;
