@@ -49,7 +49,7 @@ fn row(n: usize, s: &Spec) -> UsageRow {
         duration_ms: s.dur,
         output_tokens_per_s: s.ttft.map(|_| 42.5),
         cost_usd: s.cost,
-        stream: n % 2 == 0,
+        stream: n.is_multiple_of(2),
     }
 }
 
