@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
 pub use schema::SCHEMA_VERSION;
@@ -95,7 +96,7 @@ impl UsageStore for SqliteStore {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(backend)?;
         {
-            let mut insert = tx.prepare_cached(sql::INSERT).map_err(backend)?;
+            let mut insert = tx.prepare_cached(&sql::INSERT).map_err(backend)?;
             let mut tag = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO usage_tag (tag, ts_ms, usage_id) VALUES (?1, ?2, ?3)",
@@ -175,19 +176,21 @@ impl UsageStore for SqliteStore {
     fn recent(&self, filter: &Filter, page: u32, per_page: u32) -> Result<Page, StoreError> {
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let offset = i64::from(page) * i64::from(per_page);
-        let (wh, params) = sql::where_clause(filter);
+        let (wh, mut params) = sql::where_clause(filter);
         let conn = self.lock();
         let total: i64 = conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM usage u{wh}"))
             .and_then(|mut s| s.query_row(params_from_iter(params.iter()), |r| r.get(0)))
             .map_err(backend)?;
+        // Paging values are bound, not written in, so each filter shape is one cached plan.
+        let n = params.len();
+        params.push(Value::Integer(i64::from(per_page)));
+        params.push(Value::Integer(offset));
         let q = format!(
-            "SELECT {} FROM usage u{wh} ORDER BY u.ts_ms DESC, u.id DESC LIMIT {per_page} OFFSET {offset}",
-            sql::COLUMNS
-                .split(", ")
-                .map(|c| format!("u.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "SELECT {} FROM usage u{wh} ORDER BY u.ts_ms DESC, u.id DESC LIMIT ?{} OFFSET ?{}",
+            *sql::SELECT_ROW,
+            n + 1,
+            n + 2
         );
         let mut stmt = conn.prepare_cached(&q).map_err(backend)?;
         let rows = stmt

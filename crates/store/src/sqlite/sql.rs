@@ -1,6 +1,8 @@
 //! SQL text shared by the queries: the WHERE clause of a [`Filter`], the summary columns and
 //! the mapping between rows and [`UsageRow`].
 
+use std::sync::LazyLock;
+
 use rusqlite::types::Value;
 use rusqlite::Row;
 
@@ -11,18 +13,49 @@ use crate::row::UsageRow;
 pub(super) const TAG_SEP: char = '\u{1f}';
 
 /// Columns of `usage` in insert/select order, after `id`.
-pub(super) const COLUMNS: &str = "ts_ms, request_id, key_id, key_name, tags, client_ip, \
-    client_host, client_api, provider, member, requested_model, resolved_model, status, \
-    error_kind, attempts, prompt_tokens, completion_tokens, cached_tokens, \
-    cache_write_tokens, reasoning_tokens, ttft_ms, duration_ms, output_tps, cost_usd, stream";
+const COLUMNS: [&str; 25] = [
+    "ts_ms",
+    "request_id",
+    "key_id",
+    "key_name",
+    "tags",
+    "client_ip",
+    "client_host",
+    "client_api",
+    "provider",
+    "member",
+    "requested_model",
+    "resolved_model",
+    "status",
+    "error_kind",
+    "attempts",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "ttft_ms",
+    "duration_ms",
+    "output_tps",
+    "cost_usd",
+    "stream",
+];
 
-/// The insert statement for one row.
-pub(super) const INSERT: &str = "INSERT INTO usage (ts_ms, request_id, key_id, key_name, tags, \
-    client_ip, client_host, client_api, provider, member, requested_model, resolved_model, \
-    status, error_kind, attempts, prompt_tokens, completion_tokens, cached_tokens, \
-    cache_write_tokens, reasoning_tokens, ttft_ms, duration_ms, output_tps, cost_usd, stream) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-    ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+/// The insert statement for one row, parameters as [`insert_params`] gives them.
+pub(super) static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let holders: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO usage ({}) VALUES ({})",
+        COLUMNS.join(", "),
+        holders.join(", ")
+    )
+});
+
+/// The columns of `usage u` that [`usage_row_at`] reads, in order.
+pub(super) static SELECT_ROW: LazyLock<String> = LazyLock::new(|| {
+    let cols: Vec<String> = COLUMNS.iter().map(|c| format!("u.{c}")).collect();
+    cols.join(", ")
+});
 
 /// Aggregates over the rows of `usage u`, read back by [`summary_at`].
 pub(super) const SUMMARY_COLUMNS: &str = "COUNT(*), COALESCE(SUM(u.status >= 400), 0), \
@@ -40,7 +73,7 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// The parameters of `row` in [`INSERT`] order.
+/// The parameters of `row` in [`COLUMNS`] order.
 pub(super) fn insert_params(row: &UsageRow) -> [Value; 25] {
     let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
     let real = |f: Option<f64>| f.map_or(Value::Null, Value::Real);
@@ -74,7 +107,7 @@ pub(super) fn insert_params(row: &UsageRow) -> [Value; 25] {
     ]
 }
 
-/// Reads a [`UsageRow`] from a row selected as `COLUMNS`, starting at column `at`.
+/// Reads a [`UsageRow`] from a row selected as [`SELECT_ROW`], starting at column `at`.
 pub(super) fn usage_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<UsageRow> {
     let tags: String = r.get(at + 4)?;
     Ok(UsageRow {
@@ -127,58 +160,66 @@ pub(super) fn summary_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Summary> {
     })
 }
 
+/// Positional parameters of a statement being built.
+#[derive(Default)]
+struct Binds(Vec<Value>);
+
+impl Binds {
+    /// Adds `v` and returns its placeholder (`?N`).
+    fn bind(&mut self, v: Value) -> String {
+        self.0.push(v);
+        format!("?{}", self.0.len())
+    }
+}
+
 /// The `WHERE` clause (empty or starting with ` WHERE`) selecting `filter`'s rows of
 /// `usage u`, and its positional parameters. Every condition can use an index: time on
 /// `usage_ts`, provider/model/key on their `(column, ts_ms)` indexes, tag on the primary key
-/// of `usage_tag`.
+/// of `usage_tag`. The status class alone has none: it narrows the others.
 pub(super) fn where_clause(f: &Filter) -> (String, Vec<Value>) {
+    let mut b = Binds::default();
     let mut conds: Vec<String> = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
-    let mut push = |cond: &str, value: Value, params: &mut Vec<Value>| {
-        params.push(value);
-        conds.push(cond.replace('#', &format!("?{}", params.len())));
+    let time = |b: &mut Binds, col: &str| {
+        let mut c = Vec::new();
+        if let Some(from) = f.from_ms {
+            c.push(format!("{col} >= {}", b.bind(Value::Integer(from))));
+        }
+        if let Some(to) = f.to_ms {
+            c.push(format!("{col} < {}", b.bind(Value::Integer(to))));
+        }
+        c
     };
-    if let Some(from) = f.from_ms {
-        push("u.ts_ms >= #", Value::Integer(from), &mut params);
-    }
-    if let Some(to) = f.to_ms {
-        push("u.ts_ms < #", Value::Integer(to), &mut params);
-    }
-    if let Some(p) = &f.provider {
-        push("u.provider = #", Value::Text(p.clone()), &mut params);
-    }
-    if let Some(m) = &f.model {
-        push("u.resolved_model = #", Value::Text(m.clone()), &mut params);
-    }
-    if let Some(k) = &f.key_id {
-        push("u.key_id = #", Value::Text(k.clone()), &mut params);
+    conds.extend(time(&mut b, "u.ts_ms"));
+    let text = [
+        ("u.provider", &f.provider),
+        ("u.resolved_model", &f.model),
+        ("u.key_id", &f.key_id),
+    ];
+    for (col, value) in text {
+        if let Some(v) = value {
+            conds.push(format!("{col} = {}", b.bind(Value::Text(v.clone()))));
+        }
     }
     if let Some(class) = f.status {
         let (low, high) = class.range();
-        push("u.status >= #", Value::Integer(i64::from(low)), &mut params);
-        push("u.status < #", Value::Integer(i64::from(high)), &mut params);
+        let low = b.bind(Value::Integer(i64::from(low)));
+        let high = b.bind(Value::Integer(i64::from(high)));
+        conds.push(format!("u.status >= {low} AND u.status < {high}"));
     }
     if let Some(tag) = &f.tag {
         // The time bounds are repeated inside so the lookup is a range scan of the tag's
-        // primary-key entries.
-        let mut sub =
-            String::from("u.id IN (SELECT t2.usage_id FROM usage_tag t2 WHERE t2.tag = #");
-        params.push(Value::Text(tag.clone()));
-        sub = sub.replace('#', &format!("?{}", params.len()));
-        if let Some(from) = f.from_ms {
-            params.push(Value::Integer(from));
-            sub.push_str(&format!(" AND t2.ts_ms >= ?{}", params.len()));
-        }
-        if let Some(to) = f.to_ms {
-            params.push(Value::Integer(to));
-            sub.push_str(&format!(" AND t2.ts_ms < ?{}", params.len()));
-        }
-        sub.push(')');
-        conds.push(sub);
+        // primary-key entries rather than all of the tag's rows.
+        let mut sub = vec![format!("t2.tag = {}", b.bind(Value::Text(tag.clone())))];
+        sub.extend(time(&mut b, "t2.ts_ms"));
+        conds.push(format!(
+            "u.id IN (SELECT t2.usage_id FROM usage_tag t2 WHERE {})",
+            sub.join(" AND ")
+        ));
     }
-    if conds.is_empty() {
-        (String::new(), params)
+    let clause = if conds.is_empty() {
+        String::new()
     } else {
-        (format!(" WHERE {}", conds.join(" AND ")), params)
-    }
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (clause, b.0)
 }
