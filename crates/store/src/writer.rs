@@ -81,6 +81,7 @@ pub fn purge_cutoff_ms(now_ms: i64, keep: Duration) -> i64 {
 }
 
 enum Msg {
+    // Boxed: the channel's slots are allocated up front, a pointer each instead of a row.
     Row(Box<UsageRow>),
     Shutdown,
 }
@@ -93,6 +94,9 @@ struct Counters {
 }
 
 /// Takes usage rows off the request path and commits them in batches on its own thread.
+///
+/// Share it as `Arc<BatchWriter>`. Dropped without [`BatchWriter::shutdown`], the thread
+/// still commits what is queued and then ends, but nobody waits for it.
 pub struct BatchWriter {
     tx: SyncSender<Msg>,
     closed: AtomicBool,
