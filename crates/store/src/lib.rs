@@ -1,0 +1,38 @@
+//! llmux usage store: one [`UsageRow`] per request, kept behind the [`UsageStore`] trait,
+//! with a SQLite implementation ([`SqliteStore`]) and a [`BatchWriter`] that takes rows off
+//! the request path.
+//!
+//! # Plugging it in behind `RecordSink`
+//!
+//! The engine emits one `RequestRecord` per request through its `RecordSink` trait, whose
+//! `record` must not block. The intended wiring (done by the server, not here):
+//!
+//! 1. At start-up open the store: `SqliteStore::open(data_dir.join("usage.db"))` (runs the
+//!    migrations; a database from a newer llmux is refused with
+//!    [`StoreError::SchemaTooNew`]).
+//! 2. Spawn a [`BatchWriter`] over `Arc<dyn UsageStore>` with [`WriterConfig`] (and a
+//!    [`Retention`] when the operator set a retention period).
+//! 3. Implement `RecordSink` for a small adapter holding `Arc<BatchWriter>`: it turns the
+//!    record plus what the edge knows (key, tags, client IP, client API, cost from the price
+//!    table) into a [`UsageRow`] and calls [`BatchWriter::offer`], which never blocks; a full
+//!    channel drops the row and counts it ([`BatchWriter::dropped`], worth a metric).
+//! 4. On graceful shutdown, after the listeners have drained, call
+//!    [`BatchWriter::shutdown`]: every row offered before it is committed.
+//! 5. The admin API reads through a second `SqliteStore` opened on the same file (WAL lets
+//!    readers run beside the writer), calling [`UsageStore::summary`], `series`,
+//!    `breakdown` and `recent`.
+//!
+//! Times are milliseconds since the Unix epoch (UTC) throughout; hour and day buckets are
+//! UTC.
+
+mod query;
+mod row;
+mod sqlite;
+mod writer;
+
+pub use query::{
+    Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary, UsageStore,
+};
+pub use row::{StatusClass, UsageRow};
+pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use writer::{flush_due, purge_cutoff_ms, purge_due, BatchWriter, Retention, WriterConfig};

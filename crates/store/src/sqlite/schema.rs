@@ -1,0 +1,103 @@
+//! Versioned schema migrations, run at open. Each migration runs once, in its own
+//! transaction, and is recorded in `schema_migrations`.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::backend;
+use crate::query::StoreError;
+
+/// The migrations this binary knows, in order: `(version, SQL)`. Append only; never edit a
+/// released one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE usage (
+        id INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        key_id TEXT,
+        key_name TEXT,
+        tags TEXT NOT NULL,
+        client_ip TEXT,
+        client_host TEXT,
+        client_api TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        member TEXT,
+        requested_model TEXT NOT NULL,
+        resolved_model TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        error_kind TEXT,
+        attempts INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        ttft_ms REAL,
+        duration_ms REAL NOT NULL,
+        output_tps REAL,
+        cost_usd REAL,
+        stream INTEGER NOT NULL
+    );
+    CREATE INDEX usage_ts ON usage(ts_ms);
+    CREATE INDEX usage_provider_ts ON usage(provider, ts_ms);
+    CREATE INDEX usage_model_ts ON usage(resolved_model, ts_ms);
+    CREATE INDEX usage_key_ts ON usage(key_id, ts_ms);
+    -- One row per (request, tag): filtering and grouping by tag use the primary key.
+    CREATE TABLE usage_tag (
+        tag TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        usage_id INTEGER NOT NULL,
+        PRIMARY KEY (tag, ts_ms, usage_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX usage_tag_usage ON usage_tag(usage_id);",
+)];
+
+/// The newest schema version this binary knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// Brings the database up to [`SCHEMA_VERSION`]; a no-op when it is already there.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            applied_ms INTEGER NOT NULL
+        );",
+    )
+    .map_err(backend)?;
+    let current: i64 = conn
+        .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()
+        .map_err(backend)?
+        .flatten()
+        .unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
+            (version, super::unix_ms_now()),
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(version, "usage store: applied schema migration");
+    }
+    Ok(())
+}
+
+/// The schema version recorded in the database.
+pub(super) fn version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(backend)
+}

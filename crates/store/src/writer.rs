@@ -1,0 +1,256 @@
+//! The batching writer: request tasks hand rows over a bounded channel without ever waiting;
+//! one OS thread (the store is blocking) commits them in batches, every `interval` or every
+//! `max_batch` rows, and runs the retention purge.
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::query::UsageStore;
+use crate::row::UsageRow;
+
+/// How long rows are kept, and how often the writer purges older ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Rows older than this are deleted.
+    pub keep: Duration,
+    /// Time between purges (the first runs when the writer starts).
+    pub every: Duration,
+}
+
+impl Retention {
+    /// Keep `days` days, purging daily.
+    pub fn days(days: u32) -> Self {
+        Retention {
+            keep: Duration::from_secs(u64::from(days) * 86_400),
+            every: Duration::from_secs(86_400),
+        }
+    }
+}
+
+/// Settings of a [`BatchWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// Rows the channel holds before new ones are dropped.
+    pub capacity: usize,
+    /// Rows that trigger a commit before the interval is up.
+    pub max_batch: usize,
+    /// Longest time a row waits before it is committed (what a crash may lose).
+    pub interval: Duration,
+    /// Periodic purge, if any.
+    pub retention: Option<Retention>,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            capacity: 8192,
+            max_batch: 1024,
+            interval: Duration::from_secs(1),
+            retention: None,
+        }
+    }
+}
+
+/// Whether the pending rows should be committed now: the batch is full, or `interval` has
+/// passed since the last commit. (Also true with nothing pending, which just restarts the
+/// interval.)
+pub fn flush_due(
+    pending: usize,
+    last_flush: Instant,
+    now: Instant,
+    max_batch: usize,
+    interval: Duration,
+) -> bool {
+    pending >= max_batch.max(1) || now.saturating_duration_since(last_flush) >= interval
+}
+
+/// Whether a purge is due: none ran yet, or `every` has passed since the last one.
+pub fn purge_due(last_purge: Option<Instant>, now: Instant, every: Duration) -> bool {
+    last_purge.is_none_or(|last| now.saturating_duration_since(last) >= every)
+}
+
+/// The time (ms since the epoch) before which rows are purged, keeping `keep` before `now_ms`.
+pub fn purge_cutoff_ms(now_ms: i64, keep: Duration) -> i64 {
+    now_ms.saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX))
+}
+
+enum Msg {
+    // Boxed: the channel's slots are allocated up front, a pointer each instead of a row.
+    Row(Box<UsageRow>),
+    Shutdown,
+}
+
+#[derive(Default)]
+struct Counters {
+    dropped: AtomicU64,
+    written: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Takes usage rows off the request path and commits them in batches on its own thread.
+///
+/// Share it as `Arc<BatchWriter>`. Dropped without [`BatchWriter::shutdown`], the thread
+/// still commits what is queued and then ends, but nobody waits for it.
+pub struct BatchWriter {
+    tx: SyncSender<Msg>,
+    closed: AtomicBool,
+    counters: Arc<Counters>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for BatchWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchWriter")
+            .field("written", &self.written())
+            .field("dropped", &self.dropped())
+            .field("failed", &self.failed())
+            .finish()
+    }
+}
+
+impl BatchWriter {
+    /// Starts the writer thread over `store`.
+    pub fn spawn(store: Arc<dyn UsageStore>, config: WriterConfig) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(config.capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let thread = std::thread::Builder::new()
+            .name("llmux-usage-writer".into())
+            .spawn({
+                let counters = counters.clone();
+                move || run(store.as_ref(), &rx, &config, &counters)
+            })?;
+        Ok(BatchWriter {
+            tx,
+            closed: AtomicBool::new(false),
+            counters,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Hands a row to the writer without blocking. Returns false (and counts the row as
+    /// dropped) when the channel is full or the writer has shut down.
+    pub fn offer(&self, row: UsageRow) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        match self.tx.try_send(Msg::Row(Box::new(row))) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Rows dropped because the channel was full or the writer was shut down.
+    pub fn dropped(&self) -> u64 {
+        self.counters.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Rows committed to the store.
+    pub fn written(&self) -> u64 {
+        self.counters.written.load(Ordering::Relaxed)
+    }
+
+    /// Rows lost because the store failed to commit their batch.
+    pub fn failed(&self) -> u64 {
+        self.counters.failed.load(Ordering::Relaxed)
+    }
+
+    /// Commits every row offered so far and stops the thread; waits for it. Call once the
+    /// listeners have drained; rows offered afterwards are dropped (and counted). A second
+    /// call returns at once.
+    pub fn shutdown(&self) {
+        self.closed.store(true, Ordering::Release);
+        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = handle {
+            // Blocking is fine here: this is shutdown, and the writer is draining the channel.
+            if self.tx.send(Msg::Shutdown).is_ok() && handle.join().is_err() {
+                tracing::error!("usage writer thread panicked");
+            }
+        }
+    }
+}
+
+/// The writer thread's loop. Ends on a shutdown message, or when every sender is gone (the
+/// writer was dropped without shutdown: rows still queued are committed all the same).
+fn run(store: &dyn UsageStore, rx: &Receiver<Msg>, config: &WriterConfig, counters: &Counters) {
+    let mut batch: Vec<UsageRow> = Vec::with_capacity(config.max_batch.max(1));
+    let mut last_flush = Instant::now();
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        if let Some(retention) = config.retention {
+            let now = Instant::now();
+            if purge_due(last_purge, now, retention.every) {
+                last_purge = Some(now);
+                purge(store, retention);
+            }
+        }
+        let wait = (last_flush + config.interval).saturating_duration_since(Instant::now());
+        let stop = match rx.recv_timeout(wait) {
+            Ok(Msg::Row(row)) => {
+                batch.push(*row);
+                false
+            }
+            Ok(Msg::Shutdown) => {
+                // Take what is already queued behind the shutdown request.
+                while let Ok(Msg::Row(row)) = rx.try_recv() {
+                    batch.push(*row);
+                }
+                true
+            }
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => true,
+        };
+        let now = Instant::now();
+        if stop
+            || flush_due(
+                batch.len(),
+                last_flush,
+                now,
+                config.max_batch,
+                config.interval,
+            )
+        {
+            commit(store, &mut batch, counters);
+            last_flush = now;
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+fn commit(store: &dyn UsageStore, batch: &mut Vec<UsageRow>, counters: &Counters) {
+    if batch.is_empty() {
+        return;
+    }
+    let n = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+    match store.insert_batch(batch) {
+        Ok(()) => {
+            counters.written.fetch_add(n, Ordering::Relaxed);
+        }
+        Err(error) => {
+            counters.failed.fetch_add(n, Ordering::Relaxed);
+            tracing::error!(%error, rows = n, "usage store: batch lost");
+        }
+    }
+    batch.clear();
+}
+
+fn purge(store: &dyn UsageStore, retention: Retention) {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    match store.purge_before(purge_cutoff_ms(now_ms, retention.keep)) {
+        Ok(gone) => tracing::info!(rows = gone, "usage store: retention purge"),
+        Err(error) => tracing::warn!(%error, "usage store: retention purge failed"),
+    }
+}
