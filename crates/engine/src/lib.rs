@@ -9,6 +9,7 @@ mod dropped;
 pub mod embed;
 pub mod error;
 pub mod gateway;
+pub mod keys;
 pub mod metrics;
 pub mod passthrough;
 pub mod pricing;
