@@ -24,12 +24,17 @@
 //!
 //! Times are milliseconds since the Unix epoch (UTC) throughout; hour and day buckets are
 //! UTC.
+//!
+//! Proxy keys live in the same file (table `keys`, schema version 2) behind the
+//! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it.
 
+mod keys;
 mod query;
 mod row;
 mod sqlite;
 mod writer;
 
+pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{
     Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary, UsageStore,
 };

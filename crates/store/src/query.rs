@@ -14,6 +14,9 @@ pub enum StoreError {
         /// Newest version this binary knows.
         known: i64,
     },
+    /// A value cannot be stored as given.
+    #[error("cannot store {0}")]
+    InvalidValue(String),
     /// The storage backend failed.
     #[error("usage store backend error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -35,7 +35,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn backend(e: rusqlite::Error) -> StoreError {
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
@@ -83,9 +83,19 @@ impl SqliteStore {
         Ok(verdict == "ok")
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// The connection, recovering from a poisoned lock (every write is one transaction).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Opens a database at `path` migrated only up to `version`: an "old" database for
+/// migration tests.
+#[cfg(test)]
+pub(crate) fn open_at_version(path: &Path, version: i64) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    schema::migrate_to(&mut conn, version).unwrap();
+    conn
 }
 
 impl UsageStore for SqliteStore {

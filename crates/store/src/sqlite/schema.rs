@@ -8,9 +8,10 @@ use crate::query::StoreError;
 
 /// The migrations this binary knows, in order: `(version, SQL)`. Append only; never edit a
 /// released one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE usage (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE usage (
         id INTEGER PRIMARY KEY,
         ts_ms INTEGER NOT NULL,
         request_id TEXT NOT NULL,
@@ -50,13 +51,40 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         PRIMARY KEY (tag, ts_ms, usage_id)
     ) WITHOUT ROWID;
     CREATE INDEX usage_tag_usage ON usage_tag(usage_id);",
-)];
+    ),
+    (
+        2,
+        // Proxy keys. `models` and `tags` are lists joined with U+001F (never in a value);
+        // `hash` is the SHA-256 hex of the whole key, the only form a key is kept in.
+        "CREATE TABLE keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            models TEXT NOT NULL,
+            rpm INTEGER,
+            tpm INTEGER,
+            budget_usd REAL,
+            spent_usd REAL NOT NULL DEFAULT 0,
+            expires_at_ms INTEGER,
+            revoked INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL
+        );",
+    ),
+];
 
 /// The newest schema version this binary knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// Brings the database up to [`SCHEMA_VERSION`]; a no-op when it is already there.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Applies the migrations after the recorded version up to `target` (tests build older
+/// databases with it).
+pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY,
@@ -78,7 +106,10 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known: SCHEMA_VERSION,
         });
     }
-    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    for &(version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(v, _)| *v > current && *v <= target)
+    {
         let tx = conn.transaction().map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
         tx.execute(
