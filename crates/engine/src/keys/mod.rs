@@ -255,8 +255,8 @@ pub fn authorize(key: &KeyRecord, model: &str, now: SystemTime) -> Result<(), Ke
 }
 
 /// Glob match where `*` matches any run of characters (possibly empty) and everything
-/// else matches itself, case-sensitively. Linear-time greedy matcher with backtracking to
-/// the last star only, so no pattern can blow up.
+/// else matches itself, case-sensitively. Greedy matcher that backtracks only to
+/// the last star: at worst pattern × text steps, never exponential.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
