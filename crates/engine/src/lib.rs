@@ -18,6 +18,7 @@ pub mod responses;
 pub mod routing;
 pub mod snapshot;
 pub mod summary;
+pub mod tags;
 mod translate;
 pub mod upstream;
 
