@@ -1,6 +1,7 @@
 //! The llmux engine: configuration, the immutable runtime snapshot, model resolution,
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
+pub mod budget;
 pub mod compat;
 pub mod config;
 pub mod count;
@@ -19,6 +20,7 @@ pub mod responses;
 pub mod routing;
 pub mod snapshot;
 pub mod summary;
+pub mod tags;
 mod translate;
 pub mod upstream;
 
