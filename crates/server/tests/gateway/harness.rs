@@ -140,6 +140,18 @@ impl Harness {
             .unwrap()
     }
 
+    /// The admin listener's Prometheus exposition, as text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a JSON body to the data plane.
     pub fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).json(body)

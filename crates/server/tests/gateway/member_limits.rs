@@ -46,15 +46,7 @@ fn estimate(body: &serde_json::Value) -> u64 {
 
 /// The value of the `llmux_ratelimit_total{scope="member"}` series on the admin listener.
 async fn member_refusals(h: &Harness) -> u64 {
-    let text = h
-        .client
-        .get(format!("{}/metrics", h.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = h.metrics_text().await;
     let prefix = r#"llmux_ratelimit_total{scope="member"} "#;
     let line = text
         .lines()
@@ -275,15 +267,7 @@ async fn a_hedge_that_loses_the_race_is_cancelled() {
     assert_eq!(b_state.stats.success_rate(), 1.0);
     assert_eq!(b_state.stats.ttft_quantile(0.95), None);
     assert_eq!(b_state.stats.in_flight(), 0);
-    let text = h
-        .client
-        .get(format!("{}/metrics", h.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = h.metrics_text().await;
     assert!(
         text.lines()
             .any(|l| l == r#"llmux_hedges_total{group="pool",result="lost"} 1"#),

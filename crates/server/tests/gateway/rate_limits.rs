@@ -64,15 +64,7 @@ async fn a_client_gets_its_burst_then_429s_with_retry_after() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     // Every refusal is counted.
-    let metrics = h
-        .client
-        .get(format!("{}/metrics", h.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = h.metrics_text().await;
     assert!(
         metrics.contains("llmux_ratelimit_total{scope=\"client_ip\"} 3"),
         "{metrics}"
