@@ -1,5 +1,5 @@
 //! One record per request, emitted exactly once when the response is finished (or abandoned).
-//! Today it becomes a structured log line; the accounting store plugs in behind [`RecordSink`].
+//! It becomes a structured log line and, when usage storage is on, a stored row (both behind [`RecordSink`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
