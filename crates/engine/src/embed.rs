@@ -28,6 +28,8 @@ pub struct EmbedCall {
     pub dimensions: Option<u32>,
     /// The request id, sent upstream.
     pub request_id: HeaderValue,
+    /// The client's API, for the usage record.
+    pub client: Dialect,
 }
 
 /// The vectors of an [`EmbedCall`], in input order.
@@ -65,6 +67,7 @@ impl Gateway {
         }
         let record = RequestRecord::for_route(
             &call.request_id,
+            call.client,
             Operation::Embeddings,
             call.model.clone(),
             &route,

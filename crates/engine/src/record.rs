@@ -1,12 +1,17 @@
 //! One record per request, emitted exactly once when the response is finished (or abandoned).
-//! Today it becomes a structured log line; the accounting store plugs in behind [`RecordSink`].
+//! It becomes a structured log line and, when usage storage is on, a stored row (both behind [`RecordSink`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use llmux_protocol::Usage;
+use llmux_protocol::{Dialect, Usage};
 
+use crate::pricing::Pricing;
 use crate::routing::group::MemberGuard;
+use crate::snapshot::PricingRef;
+
+#[cfg(test)]
+mod tests;
 
 /// What happened to one request.
 #[derive(Debug, Clone)]
@@ -17,8 +22,12 @@ pub struct RequestRecord {
     pub operation: &'static str,
     /// The model name the client asked for.
     pub requested_model: String,
+    /// The client's API (`openai-chat`, `anthropic-messages`, ...).
+    pub client_api: &'static str,
     /// Serving provider id.
     pub provider: String,
+    /// The serving provider as the price table sees it (kind, preset, local).
+    pub pricing: PricingRef,
     /// Model id sent upstream.
     pub upstream_model: String,
     /// HTTP status returned to the client.
@@ -35,12 +44,16 @@ pub struct RequestRecord {
     pub error: Option<&'static str>,
     /// Upstream attempts made (retries, failovers and fallbacks included).
     pub attempts: u32,
+    /// Cost in USD from the built-in prices, set once when the record is finished; `None`
+    /// when it cannot be known (unknown price, or no usage from a paid provider).
+    pub cost_usd: Option<f64>,
 }
 
 impl RequestRecord {
     /// The record of a request served by `route`, before anything is known of its answer.
     pub(crate) fn for_route(
         request_id: &http::HeaderValue,
+        client: Dialect,
         operation: llmux_providers::Operation,
         requested_model: String,
         route: &crate::snapshot::Route<'_>,
@@ -51,7 +64,9 @@ impl RequestRecord {
             request_id: request_id.to_str().unwrap_or_default().to_owned(),
             operation: operation.as_str(),
             requested_model,
+            client_api: client.as_str(),
             provider: route.provider.id.clone(),
+            pricing: route.provider.pricing,
             upstream_model: route.model.to_owned(),
             status,
             stream,
@@ -60,7 +75,20 @@ impl RequestRecord {
             usage: None,
             error: None,
             attempts: 1,
+            cost_usd: None,
         }
+    }
+
+    /// The request's cost from the built-in prices: `0.0` for a local provider, `None` when
+    /// a paid provider reported no usage or the model's price is unknown.
+    pub fn compute_cost(&self) -> Option<f64> {
+        let provider = self.pricing.provider_ref();
+        let usage = match (&self.usage, provider.local) {
+            (Some(u), _) => *u,
+            (None, true) => Usage::default(),
+            (None, false) => return None,
+        };
+        Pricing::builtin().cost(provider, &self.upstream_model, &usage, None)
     }
 }
 
@@ -178,6 +206,7 @@ impl Recorder {
     pub fn finish(&mut self) {
         if let Some(mut r) = self.record.take() {
             r.duration = self.started.elapsed();
+            r.cost_usd = r.compute_cost();
             if let Some(member) = self.member.take() {
                 let tokens = r
                     .usage
@@ -203,57 +232,5 @@ impl Drop for Recorder {
             self.error("client_disconnected");
             self.finish();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Collect(Mutex<Vec<RequestRecord>>);
-    impl RecordSink for Collect {
-        fn record(&self, r: RequestRecord) {
-            self.0.lock().unwrap().push(r);
-        }
-    }
-
-    fn blank() -> RequestRecord {
-        RequestRecord {
-            request_id: "r".into(),
-            operation: "chat_completions",
-            requested_model: "m".into(),
-            provider: "p".into(),
-            upstream_model: "m".into(),
-            status: 200,
-            stream: true,
-            ttft: None,
-            duration: Duration::ZERO,
-            usage: None,
-            error: None,
-            attempts: 1,
-        }
-    }
-
-    #[test]
-    fn emits_exactly_once() {
-        let sink = Arc::new(Collect::default());
-        let mut rec = Recorder::new(sink.clone(), Instant::now(), blank());
-        rec.first_byte();
-        rec.finish();
-        rec.finish();
-        drop(rec);
-        let got = sink.0.lock().unwrap();
-        assert_eq!(got.len(), 1);
-        assert!(got[0].ttft.is_some());
-        assert_eq!(got[0].error, None);
-    }
-
-    #[test]
-    fn drop_before_finish_counts_as_disconnect() {
-        let sink = Arc::new(Collect::default());
-        drop(Recorder::new(sink.clone(), Instant::now(), blank()));
-        assert_eq!(sink.0.lock().unwrap()[0].error, Some("client_disconnected"));
     }
 }

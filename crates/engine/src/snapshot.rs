@@ -13,7 +13,7 @@ use crate::profile::Profile;
 use crate::routing::forward::Forward;
 use crate::routing::group::{Group, Registry};
 
-pub use provider::Provider;
+pub use provider::{PricingRef, Provider};
 
 /// A virtual model resolved to its target.
 #[derive(Debug)]

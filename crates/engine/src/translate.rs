@@ -221,6 +221,7 @@ impl Gateway {
         }
         let record = RequestRecord::for_route(
             &inbound.request_id,
+            inbound.dialect,
             inbound.op,
             requested_model,
             route,

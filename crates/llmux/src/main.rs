@@ -3,6 +3,7 @@
 
 mod cli;
 mod logging;
+mod usage;
 
 use std::process::ExitCode;
 

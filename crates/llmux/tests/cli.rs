@@ -274,6 +274,8 @@ fn keys_from_env_files_and_endpoints_appear_in_the_summary_masked() {
         "{s}"
     );
     assert!(s.contains("sk-...9876") && !s.contains("filesecret"), "{s}");
+    // `--data-dir` before `serve` counts: the usage database is there.
+    assert!(dir.path().join("d").join("llmux.db").is_file());
     assert!(
         s.contains("lmstudio") && s.contains("env LLM_PROXY_ENDPOINT_*"),
         "{s}"

@@ -7,7 +7,7 @@
 //! The engine emits one `RequestRecord` per request through its `RecordSink` trait, whose
 //! `record` must not block. The intended wiring (done by the server, not here):
 //!
-//! 1. At start-up open the store: `SqliteStore::open(data_dir.join("usage.db"))` (runs the
+//! 1. At start-up open the store: `SqliteStore::open(data_dir.join("llmux.db"))` (runs the
 //!    migrations; a database from a newer llmux is refused with
 //!    [`StoreError::SchemaTooNew`]).
 //! 2. Spawn a [`BatchWriter`] over `Arc<dyn UsageStore>` with [`WriterConfig`] (and a

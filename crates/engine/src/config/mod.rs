@@ -12,6 +12,7 @@ mod outbound;
 mod raw;
 mod sources;
 mod units;
+mod usage;
 mod validate;
 mod yaml;
 
@@ -28,6 +29,7 @@ pub use errors::{did_you_mean, ConfigError, ConfigErrors};
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
 pub use raw::schema_json;
 pub use units::{parse_duration, parse_size};
+pub use usage::{RawUsage, UsageConfig, DEFAULT_RETENTION_DAYS};
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Model used when nothing else resolves a requested model.
     pub default_model: Option<String>,
+    /// Per-request usage storage (`usage:`).
+    pub usage: UsageConfig,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.

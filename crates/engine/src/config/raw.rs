@@ -26,6 +26,9 @@ pub struct RawConfig {
     /// Upstream groups by name: several `provider/model` members behind one balancer.
     #[serde(default)]
     pub groups: BTreeMap<String, RawGroup>,
+    /// Per-request usage storage.
+    #[serde(default)]
+    pub usage: super::usage::RawUsage,
 }
 
 /// `server:` section.

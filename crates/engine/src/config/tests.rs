@@ -234,3 +234,23 @@ fn schema_lists_every_section() {
         assert!(props.get(key).is_some(), "{key}");
     }
 }
+
+#[test]
+fn usage_section() {
+    // (yaml, expected enabled, expected retention)
+    let cases = [
+        ("", true, Some(30)),
+        ("usage: { enabled: false }", false, Some(30)),
+        ("usage: { retention_days: 7 }", true, Some(7)),
+        ("usage: { retention_days: 0 }", true, None),
+    ];
+    for (yaml, enabled, retention) in cases {
+        let c = load(yaml, &[]).unwrap();
+        assert_eq!(c.usage.enabled, enabled, "{yaml}");
+        assert_eq!(c.usage.retention_days, retention, "{yaml}");
+    }
+    let errors = errors_of("usage: { retention: 7 }", &[]);
+    assert!(errors[0].contains("usage"), "{errors:?}");
+    let errors = errors_of("usage: { enabled: maybe }", &[]);
+    assert!(errors[0].contains("usage"), "{errors:?}");
+}

@@ -17,13 +17,14 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 6] = [
+const TOP_KEYS: [&str; 7] = [
     "server",
     "data_dir",
     "default_model",
     "providers",
     "models",
     "groups",
+    "usage",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -142,6 +143,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     raw.default_model = map
         .get("default_model")
         .and_then(|v| typed(v, "default_model", errors));
+    if let Some(v) = map.get("usage") {
+        raw.usage = typed(v, "usage", errors).unwrap_or_default();
+    }
     for (id, v) in entries(map.get("providers"), "providers", errors) {
         if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
             raw.providers.insert(id.clone(), p);
@@ -349,6 +353,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         server,
         data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".to_owned())),
         default_model: raw.default_model,
+        usage: raw.usage.into(),
         providers,
         models,
         groups,

@@ -219,6 +219,7 @@ impl Gateway {
         };
         let mut record = RequestRecord::for_route(
             &inbound.request_id,
+            inbound.dialect,
             inbound.op,
             requested_model.to_owned(),
             &route,

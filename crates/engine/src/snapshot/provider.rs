@@ -10,6 +10,7 @@ use llmux_providers::{azure, Operation, ProviderKind, Quirks};
 
 use crate::config::{GroupConfig, HeaderOpKind, ProviderConfig, Source, Timeouts};
 use crate::error::{ErrorKind, GatewayError};
+use crate::pricing::ProviderRef;
 
 /// A provider ready to receive requests.
 #[derive(Debug)]
@@ -36,6 +37,8 @@ pub struct Provider {
     pub user_agent: Option<HeaderValue>,
     /// Header operations applied last, in order (values marked sensitive).
     pub header_ops: Vec<(HeaderOpKind, HeaderName, Option<HeaderValue>)>,
+    /// Who it is to the price table (preset, and whether it is local), worked out once.
+    pub pricing: PricingRef,
     api_version: Option<String>,
     deployments: HashMap<String, String>,
     urls: [String; 4],
@@ -217,10 +220,45 @@ fn build(p: &ProviderConfig) -> Result<Provider, GatewayError> {
         transport,
         user_agent,
         header_ops,
+        pricing: PricingRef::of(p),
         api_version: p.api_version.clone(),
         deployments: p.deployments.clone().into_iter().collect(),
         urls,
     })
+}
+
+/// A provider as the price table sees it, kept by the snapshot so the per-request
+/// [`ProviderRef`] costs nothing to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PricingRef {
+    /// API family.
+    pub kind: ProviderKind,
+    /// Preset id, when the provider is based on one.
+    pub preset: Option<&'static str>,
+    /// Runs locally (Ollama, or a loopback base URL): costs nothing per token.
+    pub local: bool,
+}
+
+impl PricingRef {
+    /// Works out the pricing identity of a configured provider.
+    pub fn of(p: &ProviderConfig) -> Self {
+        let preset = p.preset.map(|pr| pr.id);
+        let r = ProviderRef::new(p.kind, preset, &p.base_url);
+        PricingRef {
+            kind: r.kind,
+            preset,
+            local: r.local,
+        }
+    }
+
+    /// The reference [`crate::pricing::Pricing::cost`] takes.
+    pub fn provider_ref(&self) -> ProviderRef<'static> {
+        ProviderRef {
+            kind: self.kind,
+            preset: self.preset,
+            local: self.local,
+        }
+    }
 }
 
 /// The members' providers of a group that has its own HTTP client settings or timeouts: one

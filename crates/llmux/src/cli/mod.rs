@@ -92,10 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `--config` is global: it may come before or after `serve`.
+/// `--config` is global: it may come before or after `serve`. The other options without a
+/// default may too (`llmux --data-dir D serve` used to drop `D` silently); after `serve` wins.
 fn merge(mut sub: ServeArgs, top: ServeArgs) -> ServeArgs {
-    if sub.config.is_none() {
-        sub.config = top.config;
-    }
+    sub.config = sub.config.or(top.config);
+    sub.listen = sub.listen.or(top.listen);
+    sub.admin_listen = sub.admin_listen.or(top.admin_listen);
+    sub.data_dir = sub.data_dir.or(top.data_dir);
+    sub.workers = sub.workers.or(top.workers);
     sub
 }

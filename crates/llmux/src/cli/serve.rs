@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use llmux_engine::config::{Config, Env};
-use llmux_engine::record::LogSink;
+use llmux_engine::record::{LogSink, RecordSink};
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
-use crate::logging;
+use crate::{logging, usage};
 
 /// Runs the gateway until SIGTERM or Ctrl-C; SIGHUP reloads the configuration.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -37,6 +37,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             config.data_dir.display()
         )
     })?;
+    // Before binding anything: a database that cannot open stops start-up.
+    let writer = usage::open_writer(&config.data_dir, &config.usage)?.map(Arc::new);
+    let sink: Arc<dyn RecordSink> = match &writer {
+        Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
+        None => Arc::new(LogSink),
+    };
 
     // One worker: a single-threaded runtime, so the accept loop and the connections share one
     // thread and never wake each other across threads.
@@ -53,7 +59,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         // Before anything else: SIGHUP's default action would end the process.
         #[cfg(unix)]
         let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -79,7 +85,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         eprint!("{}", llmux_engine::summary::render(&config));
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let gateway = Arc::new(Gateway::new(snapshot, Arc::new(LogSink)));
+        let gateway = Arc::new(Gateway::new(snapshot, sink));
         let state = AppState {
             gateway: gateway.clone(),
         };
@@ -104,7 +110,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Tasks the drain left behind end here, emitting their records (as disconnects)...
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    // ...and then every row offered so far is committed.
+    if let Some(w) = writer {
+        w.shutdown();
+        tracing::info!(
+            target: "llmux",
+            written = w.written(),
+            dropped = w.dropped(),
+            failed = w.failed(),
+            "usage store closed"
+        );
+    }
+    result
 }
 
 /// Zero-downtime restarts (a new llmux binds the same ports with SO_REUSEPORT, then the old one

@@ -137,6 +137,7 @@ async fn embed(state: AppState, model: String, batch: bool, req: Request) -> Res
                 inputs,
                 dimensions,
                 request_id: inbound.request_id.clone(),
+                client: Dialect::Gemini,
             })
             .await
     }

@@ -193,6 +193,7 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
                 inputs: request.inputs.clone(),
                 dimensions: request.dimensions,
                 request_id: inbound.request_id.clone(),
+                client: Dialect::Ollama,
             })
             .await?;
         Ok((request, Some(embedded)))
