@@ -1,5 +1,5 @@
 //! llmux: a single-binary LLM gateway. This is the command line: `serve` (the default),
-//! `config check`, `config schema`, `models`.
+//! `config check`, `config schema`, `models`, `usage`.
 
 mod cli;
 mod logging;

@@ -4,6 +4,7 @@ mod config_cmd;
 mod models;
 mod reload;
 mod serve;
+mod usage_cmd;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show stored usage: summary, series, breakdown or recent requests.
+    Usage(usage_cmd::UsageArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Models { json }) => models::run(args.serve.config.as_deref(), json),
+        Some(Command::Usage(usage_args)) => {
+            usage_cmd::run(usage_args, args.serve.config.as_deref())
+        }
     }
 }
 
