@@ -92,7 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Models { json }) => models::run(args.serve.config.as_deref(), json),
-        Some(Command::Usage(usage_args)) => {
+        Some(Command::Usage(mut usage_args)) => {
+            // `llmux --data-dir D usage` as well as `llmux usage --data-dir D`.
+            usage_args.data_dir = usage_args.data_dir.or(args.serve.data_dir);
             usage_cmd::run(usage_args, args.serve.config.as_deref())
         }
     }

@@ -60,7 +60,7 @@ pub struct UsageArgs {
     view: Option<View>,
     /// Data directory holding llmux.db (default: the config's `data_dir`, else ./data).
     #[arg(long, env = "LLMUX_DATA_DIR")]
-    data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// Only the last period: `90s`, `30m`, `24h`, `7d` (default 24h unless --from/--to).
     #[arg(long, conflicts_with_all = ["from", "to"])]
     since: Option<String>,
