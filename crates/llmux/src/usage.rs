@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use llmux_engine::config::UsageConfig;
 use llmux_engine::record::{RecordSink, RequestRecord};
-use llmux_store::{BatchWriter, Retention, SqliteStore, UsageRow, WriterConfig};
+use llmux_store::{BatchWriter, Retention, SqliteStore, UsageRow, UsageStore, WriterConfig};
 
 /// File name of the usage database inside the data directory.
 pub const DB_FILE: &str = "llmux.db";
@@ -39,6 +39,22 @@ pub fn open_writer(data_dir: &Path, config: &UsageConfig) -> anyhow::Result<Opti
     let writer = BatchWriter::spawn(Arc::new(store), writer_config)
         .context("cannot start the usage writer thread")?;
     Ok(Some(writer))
+}
+
+/// Opens a read handle on `<data_dir>/llmux.db` for the admin API, or `None` when usage
+/// storage is off. Call it after [`open_writer`], which creates and migrates the file; WAL
+/// lets this reader run beside the writer.
+pub fn open_reader(
+    data_dir: &Path,
+    config: &UsageConfig,
+) -> anyhow::Result<Option<Arc<dyn UsageStore>>> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    let path = db_path(data_dir);
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the usage database {}", path.display()))?;
+    Ok(Some(Arc::new(store)))
 }
 
 /// Stores every record (through the writer, never blocking) and passes it on to `next`.

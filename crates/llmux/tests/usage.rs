@@ -1,6 +1,6 @@
 //! Usage storage end to end, with real llmux and llmux-mock processes: every request served
-//! before SIGTERM is a row in `<data_dir>/llmux.db`, and `usage.enabled: false` opens no
-//! database.
+//! before SIGTERM is a row in `<data_dir>/llmux.db` (and visible through the admin usage API
+//! while serving), and `usage.enabled: false` opens no database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "graceful/support.rs"]
@@ -43,6 +43,30 @@ async fn every_request_is_stored_by_shutdown() {
         let (status, body) = done.unwrap().unwrap();
         assert_eq!(status, 200, "{body}");
     }
+
+    // The admin API reads the same file beside the writer: within a few flush intervals it
+    // sees every request.
+    let summary_url = format!(
+        "{}/api/v1/usage/summary?provider=mock&status=2xx",
+        run.admin
+    );
+    let mut summary = serde_json::Value::Null;
+    for _ in 0..50 {
+        summary = c
+            .get(&summary_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if summary["summary"]["requests"] == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(summary["summary"]["requests"], 200, "{summary}");
+    assert_eq!(summary["summary"]["prompt_tokens"], 1800, "{summary}");
 
     run.proc.signal("TERM");
     let status = run.proc.wait_exit(Duration::from_secs(20)).await;

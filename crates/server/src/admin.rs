@@ -1,5 +1,5 @@
-//! The admin listener: liveness, readiness and Prometheus metrics; the admin API and UI join
-//! it later.
+//! The admin listener: liveness, readiness, Prometheus metrics and the usage query API
+//! (`/api/v1/...`); the UI joins it later.
 
 use std::time::Instant;
 
@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .merge(crate::usage_api::routes())
         .with_state(state)
 }
 

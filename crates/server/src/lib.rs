@@ -8,16 +8,20 @@ mod read_body;
 pub mod request_id;
 pub mod serve;
 pub mod surfaces;
+pub mod usage_api;
 
 pub use serve::{run, Listeners};
 
 use std::sync::Arc;
 
 use llmux_engine::Gateway;
+use llmux_store::UsageStore;
 
 /// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     /// The gateway.
     pub gateway: Arc<Gateway>,
+    /// Read handle on the usage store for the admin API; `None` when usage storage is off.
+    pub usage: Option<Arc<dyn UsageStore>>,
 }

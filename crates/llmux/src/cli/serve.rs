@@ -39,6 +39,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })?;
     // Before binding anything: a database that cannot open stops start-up.
     let writer = usage::open_writer(&config.data_dir, &config.usage)?.map(Arc::new);
+    let usage_reader = usage::open_reader(&config.data_dir, &config.usage)?;
     let sink: Arc<dyn RecordSink> = match &writer {
         Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
         None => Arc::new(LogSink),
@@ -88,6 +89,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let gateway = Arc::new(Gateway::new(snapshot, sink));
         let state = AppState {
             gateway: gateway.clone(),
+            usage: usage_reader,
         };
         let reloader = Reloader {
             path: args.config.clone(),

@@ -7,6 +7,7 @@ use llmux_engine::config::{Config, Env};
 use llmux_engine::record::{RecordSink, RequestRecord};
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
+use llmux_store::UsageStore;
 use llmux_testkit::mock::{MockConfig, MockUpstream};
 use tokio::sync::oneshot;
 
@@ -75,6 +76,15 @@ impl Harness {
     }
 
     pub async fn with_mock(mock_config: MockConfig, yaml: impl FnOnce(&str) -> String) -> Harness {
+        Self::with_store(mock_config, yaml, None).await
+    }
+
+    /// Mock + gateway whose admin API reads usage from `usage` (`None`: usage off).
+    pub async fn with_store(
+        mock_config: MockConfig,
+        yaml: impl FnOnce(&str) -> String,
+        usage: Option<Arc<dyn UsageStore>>,
+    ) -> Harness {
         let mock = MockUpstream::start(mock_config).await.unwrap();
         let text = yaml(&mock.url());
         let config = Config::load(Some(("test.yaml", &text)), &Env::default())
@@ -105,6 +115,7 @@ impl Harness {
         tokio::spawn(llmux_server::run(
             AppState {
                 gateway: gateway.clone(),
+                usage,
             },
             listeners,
             async {

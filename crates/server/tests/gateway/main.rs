@@ -22,3 +22,4 @@ mod responses;
 mod streaming;
 mod translate;
 mod upstream_headers;
+mod usage_api;
