@@ -153,6 +153,13 @@ pub fn from_openai_embeddings(body: &[u8], req: &EmbedRequest) -> Result<Vec<u8>
                 "`data[{i}].embedding`: expected a list of numbers (float encoding)"
             )));
         }
+        // The vectors are passed on as written, so each number must be one every client can
+        // read: a float beyond f64's range (`2e1271`) would break Go's and serde's decoders.
+        if serde_json::from_str::<Vec<f64>>(item.embedding.get()).is_err() {
+            return Err(DecodeError::new(format!(
+                "`data[{i}].embedding`: expected a list of finite numbers"
+            )));
+        }
     }
     // A stable sort: entries without `index` keep their place relative to each other.
     let mut order: Vec<(usize, &RawValue)> = w

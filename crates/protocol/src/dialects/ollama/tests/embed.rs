@@ -87,8 +87,11 @@ fn ollama_answers_from_openai() {
 #[test]
 fn bad_openai_answers() {
     let req = decode(json!({"model": "m", "input": ["a"]}));
-    let cases: [(&str, &str); 5] = [
+    let cases: [(&str, &str); 7] = [
         (OPENAI, "2 vectors for 1 inputs"),
+        // Found by the fuzzer: a number beyond f64 would have been passed on as written.
+        (r#"{"data":[{"embedding":[2e1271]}]}"#, "finite numbers"),
+        (r#"{"data":[{"embedding":[0.5,"x"]}]}"#, "finite numbers"),
         (
             r#"{"data":[{"index":0,"embedding":"AAAA"}]}"#,
             "float encoding",
