@@ -37,30 +37,32 @@ GROUP_TARGETS = ("single", "round_robin", "response_aware")
 HEDGE_TARGETS = ("no_hedge", "hedge")
 
 
-def hedge_config(mock_port):
-    """Two groups of three members on the same mock, one hedging after 50 ms."""
+GROUP_TARGET_RATIO = 0.9
+MEMBERS = "[m1/mock-model, m2/mock-model, m3/mock-model]"
+
+
+def three_member_config(mock_port, groups):
+    """Providers m1, m2, m3 (three provider ids on the same mock) and `groups`: name ->
+    extra settings of a group of those three members."""
     url = f"http://127.0.0.1:{mock_port}/v1"
     providers = "".join(
         f"  m{i}: {{type: openai-compatible, base_url: \"{url}\", models: [mock-model]}}\n"
         for i in (1, 2, 3))
-    members = "[m1/mock-model, m2/mock-model, m3/mock-model]"
-    return (f"providers:\n{providers}groups:\n"
-            f"  plain-pool: {{members: {members}}}\n"
-            f"  hedge-pool: {{members: {members}, hedge: {{after: 50ms}}}}\n")
-GROUP_TARGET_RATIO = 0.9
+    lines = "".join(f"  {name}: {{{extra}members: {MEMBERS}}}\n" for name, extra in groups.items())
+    return f"providers:\n{providers}groups:\n{lines}"
+
+
+def hedge_config(mock_port):
+    """Two groups of the three members, one hedging after 50 ms."""
+    return three_member_config(mock_port, {"plain-pool": "", "hedge-pool": "hedge: {after: 50ms}, "})
 
 
 def group_config(mock_port):
-    """Three members (three provider ids on the same mock) behind round_robin and
-    response_aware, and the single upstream they are compared with."""
-    url = f"http://127.0.0.1:{mock_port}/v1"
-    providers = "".join(
-        f"  m{i}: {{type: openai-compatible, base_url: \"{url}\", models: [mock-model]}}\n"
-        for i in (1, 2, 3))
-    members = "[m1/mock-model, m2/mock-model, m3/mock-model]"
-    return (f"providers:\n{providers}groups:\n"
-            f"  rr-pool: {{strategy: round_robin, members: {members}}}\n"
-            f"  ra-pool: {{strategy: response_aware, members: {members}}}\n")
+    """The three members behind round_robin and response_aware (compared with m1 alone)."""
+    return three_member_config(mock_port, {"rr-pool": "strategy: round_robin, ",
+                                           "ra-pool": "strategy: response_aware, "})
+
+
 XLATE_TARGET_RATIO = 0.7  # translated streams/s >= 0.7x passthrough streams/s
 # Models of the translated-stream scenarios: one provider of each type, both the mock.
 OPENAI_MODEL = "mock-model"  # provider `mock`, type openai-compatible

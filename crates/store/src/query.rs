@@ -42,7 +42,7 @@ pub struct Filter {
 }
 
 /// Totals over a set of rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Summary {
     /// Number of requests.
     pub requests: u64,
@@ -88,7 +88,7 @@ impl Bucket {
 }
 
 /// One non-empty bucket of a series.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SeriesPoint {
     /// Start of the bucket (ms since the epoch).
     pub start_ms: i64,
@@ -112,7 +112,7 @@ pub enum By {
 }
 
 /// One group of a breakdown.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Breakdown {
     /// The grouped value (tag, key id, provider, model, client IP); `None` when unset.
     pub value: Option<String>,

@@ -1,7 +1,8 @@
 //! The per-request usage row and the status classes filters use.
 
-/// Everything stored about one request (issue 5's usage record).
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Everything stored about one request (issue 5's usage record). Serialises field for field
+/// (the JSON of the admin usage API and of `llmux usage --json`).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct UsageRow {
     /// When the request finished, in milliseconds since the Unix epoch (UTC).
     pub time_ms: i64,

@@ -1,7 +1,7 @@
 //! Terminal and JSON rendering for `llmux usage`: aligned tables, human units, UTC times,
 //! and the store's structs as JSON values.
 
-use llmux_store::{Breakdown, Page, SeriesPoint, Summary, UsageRow};
+use llmux_store::{Breakdown, Page, SeriesPoint, Summary};
 use serde_json::{json, Value};
 
 /// `1234567` → `1,234,567`.
@@ -239,73 +239,20 @@ pub fn page_lines(page: &Page, page_no: u32, per_page: u32) -> Vec<String> {
 
 /// A summary as JSON, field for field.
 pub fn summary_json(s: &Summary) -> Value {
-    json!({
-        "requests": s.requests,
-        "errors": s.errors,
-        "prompt_tokens": s.prompt_tokens,
-        "completion_tokens": s.completion_tokens,
-        "cached_tokens": s.cached_tokens,
-        "cache_write_tokens": s.cache_write_tokens,
-        "reasoning_tokens": s.reasoning_tokens,
-        "cost_usd": s.cost_usd,
-        "unpriced_requests": s.unpriced_requests,
-        "avg_duration_ms": s.avg_duration_ms,
-        "avg_ttft_ms": s.avg_ttft_ms,
-    })
+    serde_json::to_value(s).unwrap_or_default()
 }
 
 /// A series as a JSON array of `{start_ms, summary}`.
 pub fn series_json(points: &[SeriesPoint]) -> Value {
-    Value::Array(
-        points
-            .iter()
-            .map(|p| json!({"start_ms": p.start_ms, "summary": summary_json(&p.summary)}))
-            .collect(),
-    )
+    serde_json::to_value(points).unwrap_or_default()
 }
 
 /// A breakdown as a JSON array of `{value, label, summary}`.
 pub fn breakdown_json(groups: &[Breakdown]) -> Value {
-    Value::Array(
-        groups
-            .iter()
-            .map(|g| json!({"value": g.value, "label": g.label, "summary": summary_json(&g.summary)}))
-            .collect(),
-    )
-}
-
-/// A row as JSON, field for field.
-fn row_json(r: &UsageRow) -> Value {
-    json!({
-        "time_ms": r.time_ms,
-        "request_id": r.request_id,
-        "key_id": r.key_id,
-        "key_name": r.key_name,
-        "tags": r.tags,
-        "client_ip": r.client_ip,
-        "client_host": r.client_host,
-        "client_api": r.client_api,
-        "provider": r.provider,
-        "member": r.member,
-        "requested_model": r.requested_model,
-        "resolved_model": r.resolved_model,
-        "status": r.status,
-        "error_kind": r.error_kind,
-        "attempts": r.attempts,
-        "prompt_tokens": r.prompt_tokens,
-        "completion_tokens": r.completion_tokens,
-        "cached_tokens": r.cached_tokens,
-        "cache_write_tokens": r.cache_write_tokens,
-        "reasoning_tokens": r.reasoning_tokens,
-        "ttft_ms": r.ttft_ms,
-        "duration_ms": r.duration_ms,
-        "output_tokens_per_s": r.output_tokens_per_s,
-        "cost_usd": r.cost_usd,
-        "stream": r.stream,
-    })
+    serde_json::to_value(groups).unwrap_or_default()
 }
 
 /// A page as `{total, rows}`.
 pub fn page_json(page: &Page) -> Value {
-    json!({"total": page.total, "rows": page.rows.iter().map(row_json).collect::<Vec<_>>()})
+    json!({"total": page.total, "rows": page.rows})
 }
