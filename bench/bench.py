@@ -63,6 +63,15 @@ def group_config(mock_port):
                                            "ra-pool": "strategy: response_aware, "})
 
 
+# Scenario j: the default llmux (usage stored) against one with `usage: {enabled: false}`.
+ACCOUNTING_TARGETS = ("llmux", "usage_off")
+ACCOUNTING_TARGET_RATIO = 0.95
+
+
+def usage_off_config(_mock_port):
+    return "usage:\n  enabled: false\n"
+
+
 XLATE_TARGET_RATIO = 0.7  # translated streams/s >= 0.7x passthrough streams/s
 # Models of the translated-stream scenarios: one provider of each type, both the mock.
 OPENAI_MODEL = "mock-model"  # provider `mock`, type openai-compatible
@@ -315,8 +324,10 @@ class Stack:
     `anthropic=True` gives llmux a second provider `anth` of type anthropic on the same mock.
     """
 
-    def __init__(self, tmp, name, mock_args, proxy_cpu, nginx=True, anthropic=False, config=None):
+    def __init__(self, tmp, name, mock_args, proxy_cpu, nginx=True, anthropic=False, config=None,
+                 variants=None):
         self.dir = os.path.join(tmp, name)
+        self.proxy_cpu = proxy_cpu
         os.makedirs(self.dir)
         self.logs = []
         nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -351,37 +362,10 @@ class Stack:
                 stdout=self._log("nginx"), stderr=subprocess.STDOUT)
             wait_port(self.nginx_port, self.nginx, "nginx")
 
-        self.llmux_port, admin = free_port(), free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMUX_", "LLM_PROXY_"))}
-        env["LLMUX_ENDPOINT_MOCK_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
-        env["LLMUX_ENDPOINT_MOCK_MODELS"] = "mock-model"
-        if anthropic:
-            env["LLMUX_ENDPOINT_ANTH_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
-            env["LLMUX_ENDPOINT_ANTH_PROVIDER"] = "anthropic"
-            env["LLMUX_ENDPOINT_ANTH_MODELS"] = ANTHROPIC_MODEL
-        extra = []
-        if config is not None:  # a config file on top of the env endpoints (groups)
-            path = os.path.join(self.dir, "llmux.yaml")
-            with open(path, "w") as f:
-                f.write(config(self.mock_port))
-            extra = ["--config", path]
-        self.llmux = spawn(
-            ["taskset", "-c", str(proxy_cpu), os.path.join(RELEASE, "llmux"), "serve",
-             "--listen", f"127.0.0.1:{self.llmux_port}", "--admin-listen", f"127.0.0.1:{admin}",
-             "--data-dir", os.path.join(self.dir, "llmux-data"), "--log", "warn",
-             "--workers", "1", "--drain-secs", "1", *extra],
-            stdout=self._log("llmux"), stderr=subprocess.STDOUT, env=env)
-        end = time.monotonic() + 30
-        while True:
-            if self.llmux.poll() is not None or time.monotonic() > end:
-                raise RuntimeError("llmux did not become healthy; see " + self.dir)
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
+        self.llmux, self.llmux_port = self._start_llmux("llmux", anthropic, config)
+        # Further llmux processes (scenario j: accounting off), each a target of its own.
+        self.variants = {name: self._start_llmux(name, anthropic, cfg)
+                         for name, cfg in (variants or {}).items()}
 
         # Processes whose CPU is read around every run; "mock" is what `direct` measures.
         self.procs = {"mock": self.mock.pid, "llmux": self.llmux.pid}
@@ -392,10 +376,48 @@ class Stack:
                         "llmux": {"proc": "llmux", "port": self.llmux_port}}
         if self.nginx:
             self.targets["nginx"] = {"proc": "nginx", "port": self.nginx_port}
+        for name, (proc, port) in self.variants.items():
+            self.procs[name] = proc.pid
+            self.targets[name] = {"proc": name, "port": port}
         for spec in self.targets.values():
             spec.update(client="openai", model="mock-model", path=CHAT_PATH, custom=False)
         self.ports = {t: s["port"] for t, s in self.targets.items()}
         self.pids = {t: self.procs[s["proc"]] for t, s in self.targets.items()}
+
+    def _start_llmux(self, tag, anthropic, config):
+        """Starts an llmux on the proxy core (`config`: mock port -> YAML on top of the env
+        endpoints, or None); returns (process, data-plane port) once /health answers."""
+        port, admin = free_port(), free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMUX_", "LLM_PROXY_"))}
+        env["LLMUX_ENDPOINT_MOCK_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
+        env["LLMUX_ENDPOINT_MOCK_MODELS"] = "mock-model"
+        if anthropic:
+            env["LLMUX_ENDPOINT_ANTH_URL"] = f"http://127.0.0.1:{self.mock_port}/v1"
+            env["LLMUX_ENDPOINT_ANTH_PROVIDER"] = "anthropic"
+            env["LLMUX_ENDPOINT_ANTH_MODELS"] = ANTHROPIC_MODEL
+        extra = []
+        if config is not None:
+            path = os.path.join(self.dir, tag + ".yaml")
+            with open(path, "w") as f:
+                f.write(config(self.mock_port))
+            extra = ["--config", path]
+        proc = spawn(
+            ["taskset", "-c", str(self.proxy_cpu), os.path.join(RELEASE, "llmux"), "serve",
+             "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}",
+             "--data-dir", os.path.join(self.dir, tag + "-data"), "--log", "warn",
+             "--workers", "1", "--drain-secs", "1", *extra],
+            stdout=self._log(tag), stderr=subprocess.STDOUT, env=env)
+        end = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"{tag} did not become healthy; see " + self.dir)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{admin}/health", timeout=1) as r:
+                    if r.status == 200:
+                        return proc, port
+            except OSError:
+                pass
+            time.sleep(0.1)
 
     def add_route(self, target, client, model):
         """A target that reaches llmux as a client of protocol `client` asking for `model`."""
@@ -440,7 +462,7 @@ class Stack:
         return None
 
     def stop(self):
-        for p in (self.llmux, self.nginx, self.mock):
+        for p in (self.llmux, *(proc for proc, _ in self.variants.values()), self.nginx, self.mock):
             if p is not None:
                 stop(p)
         for f in self.logs:
@@ -549,9 +571,10 @@ def measured_run(stack, target, sc, opt):
 def wrk_scenario(tmp, sc, opt):
     log(f"scenario {sc['id']}: {sc['title']}")
     routes = sc.get("routes")  # translated-stream scenarios: target -> model, one client protocol
-    targets = tuple(routes) if routes else TARGETS
-    stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"], nginx=not routes,
-                  anthropic=bool(routes), config=sc.get("config"))
+    targets = tuple(routes) if routes else sc.get("targets", TARGETS)
+    stack = Stack(tmp, sc["id"], sc["mock_args"], sc["proxy_cpu"],
+                  nginx=not routes and "nginx" in targets, anthropic=bool(routes),
+                  config=sc.get("config"), variants=sc.get("variants"))
     for t, model in (routes or {}).items():
         stack.add_route(t, sc["client"], model)
     out = {"id": sc["id"], "runs": [], "events": {}, "peak_rss_kib": {}, "targets": list(targets)}
@@ -688,7 +711,36 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g", "h", "i")
+WRK_KEYS = ("a", "a-split", "b", "c", "d", "f", "g", "h", "i", "j")
+
+
+def render_accounting(scen, a):
+    """Scenario j: the cost of storing every request (the default) against usage off."""
+    sc = scen.get("j")
+    if not sc:
+        return
+    tg = ACCOUNTING_TARGETS
+    rps, cpu = medians(sc, "rps", tg), medians(sc, "cpu_us_per_req", tg)
+    errs = {t: sum(r["errors"] for r in runs_of(sc, t)) for t in tg}
+    r = ratio(rps["llmux"], rps["usage_off"])
+    per_round = []
+    for x in runs_of(sc, "llmux"):
+        off = [y for y in runs_of(sc, "usage_off") if y["round"] == x["round"]]
+        if off and off[0]["rps"]:
+            per_round.append(x["rps"] / off[0]["rps"])
+    rounds = ", ".join(f"{v:.2f}" for v in per_round)
+    ok = r is not None and r >= ACCOUNTING_TARGET_RATIO and errs["llmux"] == 0
+    a("### Accounting: c=64, streams of 50 chunks, usage stored (default) vs usage off")
+    a("")
+    a("| llmux | streams/s | vs usage off / target | llmux CPU µs per stream | errors | verdict |")
+    a("|---|---|---|---|---|---|")
+    a(f"| usage off | {fmt(rps['usage_off'])} | — | {fmt(cpu['usage_off'], 1)} | {errs['usage_off']} | |")
+    a(f"| usage stored in SQLite | {fmt(rps['llmux'])} | {fmt(r, 2)}× (per round: {rounds}); target ≥ "
+      f"{ACCOUNTING_TARGET_RATIO}× | {fmt(cpu['llmux'], 1)} | {errs['llmux']} | {verdict(ok)} |")
+    a("")
+    a("Two llmux processes on core 1, the same mock on core 0, measured interleaved; the CPU figure "
+      "includes the usage writer thread.")
+    a("")
 
 
 def render_hedging(scen, a):
@@ -877,6 +929,7 @@ def render(meta, scen):
     render_translated(scen, a)
     render_groups(scen, a)
     render_hedging(scen, a)
+    render_accounting(scen, a)
     a("## Runs")
     a("")
     a("writes/req = `write`/`writev` calls (`syscw` in `/proc/PID/io`; `send`/`sendto` are not counted) of the "
@@ -958,7 +1011,7 @@ def metadata(opt):
 def main():
     p = argparse.ArgumentParser(description="llmux benchmark driver (use bench/run.sh)")
     p.add_argument("--quick", action="store_true", help="1 round, 3 s runs (smoke test)")
-    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g,h,i", help="comma-separated scenarios")
+    p.add_argument("--only", default="a,a-split,b,c,d,e,f,g,h,i,j", help="comma-separated scenarios")
     p.add_argument("--out", default=os.path.join(BENCH, "results"))
     opt = p.parse_args()
     if opt.quick:
@@ -1011,6 +1064,10 @@ def main():
          "mock_args": ["--delay-ms", "300", "--delay-rate", "0.05"], "proxy_cpu": 1,
          "client": "openai", "routes": {"no_hedge": "plain-pool", "hedge": "hedge-pool"},
          "config": hedge_config},
+        {"id": "j", "title": "c=64 streams of 50 chunks: accounting on (the default: every "
+         "request stored in SQLite) vs off", "conns": 64, "stream": True, "secs": opt.secs,
+         "mock_args": ["--chunks", "50", "--text", TEXT_50], "proxy_cpu": 1,
+         "targets": ACCOUNTING_TARGETS, "variants": {"usage_off": usage_off_config}},
     ]
     unknown = only - {sc["id"] for sc in scenarios} - {"e"}
     if unknown:
@@ -1020,12 +1077,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="llmux-bench-") as tmp:
         try:
             for sc in scenarios:
-                if sc["id"] in only and sc["id"] not in ("f", "g", "h", "i"):
+                if sc["id"] in only and sc["id"] not in ("f", "g", "h", "i", "j"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
             if "e" in only:
                 results["e"] = idle_streams_scenario(tmp, opt)
             for sc in scenarios:  # after e, so that the existing scenarios keep their order
-                if sc["id"] in only and sc["id"] in ("f", "g", "h", "i"):
+                if sc["id"] in only and sc["id"] in ("f", "g", "h", "i", "j"):
                     results[sc["id"]] = wrk_scenario(tmp, sc, opt)
         finally:
             cleanup()

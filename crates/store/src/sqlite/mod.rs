@@ -112,10 +112,16 @@ impl UsageStore for SqliteStore {
                     "INSERT OR IGNORE INTO usage_tag (tag, ts_ms, usage_id) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(backend)?;
+            let mut tags = String::new();
             for row in rows {
-                insert
-                    .execute(params_from_iter(sql::insert_params(row)))
-                    .map_err(backend)?;
+                tags.clear();
+                for (i, t) in row.tags.iter().enumerate() {
+                    if i > 0 {
+                        tags.push(sql::TAG_SEP);
+                    }
+                    tags.push_str(t);
+                }
+                sql::insert_row(&mut insert, row, &tags).map_err(backend)?;
                 let id = tx.last_insert_rowid();
                 for t in &row.tags {
                     tag.execute((t, row.time_ms, id)).map_err(backend)?;

@@ -72,6 +72,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
             created_at_ms INTEGER NOT NULL
         );",
     ),
+    (
+        3,
+        // Every index is another B-tree insert per row on the writer thread, which shares a
+        // core with the proxy. Queries always bound the time, so `usage_ts` narrows them and
+        // provider / model / key are filtered within that range.
+        "DROP INDEX IF EXISTS usage_provider_ts;
+        DROP INDEX IF EXISTS usage_model_ts;
+        DROP INDEX IF EXISTS usage_key_ts;",
+    ),
 ];
 
 /// The newest schema version this binary knows.

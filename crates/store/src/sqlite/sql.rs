@@ -73,38 +73,42 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// The parameters of `row` in [`COLUMNS`] order.
-pub(super) fn insert_params(row: &UsageRow) -> [Value; 25] {
-    let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
-    let real = |f: Option<f64>| f.map_or(Value::Null, Value::Real);
-    let tags: String = row.tags.join(&TAG_SEP.to_string());
-    [
-        Value::Integer(row.time_ms),
-        Value::Text(row.request_id.clone()),
-        text(&row.key_id),
-        text(&row.key_name),
-        Value::Text(tags),
-        text(&row.client_ip),
-        text(&row.client_host),
-        Value::Text(row.client_api.clone()),
-        Value::Text(row.provider.clone()),
-        text(&row.member),
-        Value::Text(row.requested_model.clone()),
-        Value::Text(row.resolved_model.clone()),
-        Value::Integer(i64::from(row.status)),
-        text(&row.error_kind),
-        Value::Integer(i64::from(row.attempts)),
-        Value::Integer(to_i64(row.prompt_tokens)),
-        Value::Integer(to_i64(row.completion_tokens)),
-        Value::Integer(to_i64(row.cached_tokens)),
-        Value::Integer(to_i64(row.cache_write_tokens)),
-        Value::Integer(to_i64(row.reasoning_tokens)),
-        real(row.ttft_ms),
-        Value::Real(row.duration_ms),
-        real(row.output_tokens_per_s),
-        real(row.cost_usd),
-        Value::Integer(i64::from(row.stream)),
-    ]
+/// Binds `row` to the insert statement (parameters in [`COLUMNS`] order) and runs it.
+///
+/// Text is bound by reference: the writer thread shares a core with the proxy, so a row
+/// costs no copies on its way into SQLite.
+pub(super) fn insert_row(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    row: &UsageRow,
+    tags: &str,
+) -> rusqlite::Result<usize> {
+    insert.execute(rusqlite::params![
+        row.time_ms,
+        row.request_id,
+        row.key_id,
+        row.key_name,
+        tags,
+        row.client_ip,
+        row.client_host,
+        row.client_api,
+        row.provider,
+        row.member,
+        row.requested_model,
+        row.resolved_model,
+        row.status,
+        row.error_kind,
+        row.attempts,
+        to_i64(row.prompt_tokens),
+        to_i64(row.completion_tokens),
+        to_i64(row.cached_tokens),
+        to_i64(row.cache_write_tokens),
+        to_i64(row.reasoning_tokens),
+        row.ttft_ms,
+        row.duration_ms,
+        row.output_tokens_per_s,
+        row.cost_usd,
+        row.stream,
+    ])
 }
 
 /// Reads a [`UsageRow`] from a row selected as [`SELECT_ROW`], starting at column `at`.
