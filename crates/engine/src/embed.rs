@@ -30,6 +30,8 @@ pub struct EmbedCall {
     pub request_id: HeaderValue,
     /// The client's API, for the usage record.
     pub client: Dialect,
+    /// Who sent it, for the usage record.
+    pub caller: crate::caller::Caller,
 }
 
 /// The vectors of an [`EmbedCall`], in input order.
@@ -73,6 +75,7 @@ impl Gateway {
             &route,
             200,
             false,
+            &call.caller,
         );
         let mut recorder = Recorder::new(self.sink(), started, record);
         if let Some(tokens) = prompt_tokens {

@@ -2,6 +2,7 @@
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
 pub mod budget;
+pub mod caller;
 pub mod compat;
 pub mod config;
 pub mod count;

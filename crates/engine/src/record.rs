@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use llmux_protocol::{Dialect, Usage};
 
+use crate::caller::Caller;
 use crate::pricing::Pricing;
 use crate::routing::group::MemberGuard;
 use crate::snapshot::PricingRef;
@@ -47,10 +48,14 @@ pub struct RequestRecord {
     /// Cost in USD from the built-in prices, set once when the record is finished; `None`
     /// when it cannot be known (unknown price, or no usage from a paid provider).
     pub cost_usd: Option<f64>,
+    /// Who sent the request (key, tags, address).
+    pub caller: Caller,
 }
 
 impl RequestRecord {
     /// The record of a request served by `route`, before anything is known of its answer.
+    // A plain constructor: every argument is one field, and the three callers name them all.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn for_route(
         request_id: &http::HeaderValue,
         client: Dialect,
@@ -59,6 +64,7 @@ impl RequestRecord {
         route: &crate::snapshot::Route<'_>,
         status: u16,
         stream: bool,
+        caller: &Caller,
     ) -> Self {
         RequestRecord {
             request_id: request_id.to_str().unwrap_or_default().to_owned(),
@@ -76,6 +82,7 @@ impl RequestRecord {
             error: None,
             attempts: 1,
             cost_usd: None,
+            caller: caller.clone(),
         }
     }
 

@@ -227,6 +227,7 @@ impl Gateway {
             route,
             200,
             request.stream,
+            &inbound.caller,
         );
         let mut recorder = Recorder::new(self.sink(), started, record);
         let mut headers = HeaderMap::new();

@@ -83,18 +83,18 @@ impl RecordSink for StoreSink {
 
 /// The stored row of a record that finished at `time_ms` (ms since the Unix epoch).
 ///
-/// What the engine does not know yet (key, tags, client IP and host, group member) is left
-/// empty rather than guessed.
+/// What the engine does not know (the client's host name, the group member) is left empty
+/// rather than guessed.
 pub fn to_row(r: &RequestRecord, time_ms: i64) -> UsageRow {
     let usage = r.usage.unwrap_or_default();
     let ttft_ms = r.ttft.map(|d| d.as_secs_f64() * 1000.0);
     UsageRow {
         time_ms,
         request_id: r.request_id.clone(),
-        key_id: None,
-        key_name: None,
-        tags: Vec::new(),
-        client_ip: None,
+        key_id: r.caller.key_id().map(str::to_owned),
+        key_name: r.caller.key_name().map(str::to_owned),
+        tags: r.caller.tags.clone(),
+        client_ip: r.caller.client_ip.map(|ip| ip.to_string()),
         client_host: None,
         client_api: r.client_api.to_owned(),
         provider: r.provider.clone(),

@@ -39,6 +39,8 @@ pub struct Inbound {
     /// A group the listener's path rules chose; it serves the request whatever model the
     /// body names.
     pub group: Option<String>,
+    /// Who sent it (key, tags, address), for the record.
+    pub caller: crate::caller::Caller,
 }
 
 /// What a URL says about a request whose body has no `model` (Gemini's
@@ -225,6 +227,7 @@ impl Gateway {
             &route,
             status.as_u16(),
             is_stream,
+            &inbound.caller,
         );
         record.error = (!status.is_success()).then_some("upstream_status");
         let recorder = Recorder::new(self.sink(), started, record);

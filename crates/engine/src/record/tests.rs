@@ -37,6 +37,7 @@ fn blank() -> RequestRecord {
         error: None,
         attempts: 1,
         cost_usd: None,
+        caller: Default::default(),
     }
 }
 

@@ -37,6 +37,14 @@ fn record() -> RequestRecord {
         error: None,
         attempts: 2,
         cost_usd: Some(0.25),
+        caller: llmux_engine::caller::Caller {
+            key: Some(std::sync::Arc::new(llmux_engine::caller::KeyIdentity {
+                id: "key_1".into(),
+                name: "alice".into(),
+            })),
+            tags: vec!["team-a".into(), "batch".into()],
+            client_ip: Some(std::net::IpAddr::from([10, 0, 0, 7])),
+        },
     }
 }
 
@@ -46,10 +54,10 @@ fn record_maps_to_row() {
     let expected = UsageRow {
         time_ms: 1_700_000_000_000,
         request_id: "req-1".into(),
-        key_id: None,
-        key_name: None,
-        tags: Vec::new(),
-        client_ip: None,
+        key_id: Some("key_1".into()),
+        key_name: Some("alice".into()),
+        tags: vec!["team-a".into(), "batch".into()],
+        client_ip: Some("10.0.0.7".into()),
         client_host: None,
         client_api: "anthropic-messages".into(),
         provider: "openai".into(),

@@ -138,6 +138,7 @@ async fn embed(state: AppState, model: String, batch: bool, req: Request) -> Res
                 dimensions,
                 request_id: inbound.request_id.clone(),
                 client: Dialect::Gemini,
+                caller: inbound.caller.clone(),
             })
             .await
     }

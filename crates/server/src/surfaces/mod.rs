@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 use http::HeaderValue;
+use llmux_engine::caller::Caller;
 use llmux_engine::count::Counted;
 use llmux_engine::passthrough::{ErrorEvent, Inbound, PathTarget};
 use llmux_engine::GatewayError;
@@ -136,7 +137,19 @@ pub(crate) async fn read_inbound(
             .extensions
             .get::<crate::listener::ForwardGroup>()
             .map(|g| g.0.clone()),
+        caller: caller_of(&parts.extensions),
     })
+}
+
+/// The caller the auth layer admitted (key and tags), with the connection's address.
+pub(crate) fn caller_of(extensions: &http::Extensions) -> Caller {
+    let mut caller = extensions.get::<Caller>().cloned().unwrap_or_default();
+    if caller.client_ip.is_none() {
+        caller.client_ip = extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+    }
+    caller
 }
 
 /// Serves a token-counting request of `dialect`: the count goes out as `{field: n}`, with

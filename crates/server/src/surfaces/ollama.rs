@@ -194,6 +194,7 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
                 dimensions: request.dimensions,
                 request_id: inbound.request_id.clone(),
                 client: Dialect::Ollama,
+                caller: inbound.caller.clone(),
             })
             .await?;
         Ok((request, Some(embedded)))
