@@ -1,6 +1,6 @@
 //! Who sent a request: the llmux key it presented (if any), its tags and its address. The
-//! server works it out before the engine sees the request; the engine copies it into the
-//! request's record.
+//! server finds the key and the address; the engine adds the tags and the key's admission
+//! once the model is known, and copies the caller into the request's record.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ pub struct KeyIdentity {
 }
 
 /// The caller of one request.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Caller {
     /// The key, when the request presented a valid llmux key.
     pub key: Option<Arc<KeyIdentity>>,
@@ -24,6 +24,8 @@ pub struct Caller {
     pub tags: Vec<String>,
     /// The client's address, when the connection has one.
     pub client_ip: Option<IpAddr>,
+    /// What the request holds against its key (budget, window), settled with the record.
+    pub admission: Option<Arc<crate::access::Admission>>,
 }
 
 impl Caller {

@@ -32,6 +32,10 @@ pub struct EmbedCall {
     pub client: Dialect,
     /// Who sent it, for the usage record.
     pub caller: crate::caller::Caller,
+    /// The llmux key it was admitted with (auth `proxy_key`).
+    pub key: Option<std::sync::Arc<crate::access::KeyEntry>>,
+    /// The client's headers (tags).
+    pub headers: HeaderMap,
 }
 
 /// The vectors of an [`EmbedCall`], in input order.
@@ -50,7 +54,16 @@ impl Gateway {
     pub async fn embed(&self, call: EmbedCall) -> Result<Embedded, GatewayError> {
         let started = Instant::now();
         let snapshot = self.snapshot();
-        let route = snapshot.resolve(&call.model)?;
+        let (model, tags) =
+            crate::access::tags_of(&snapshot, &call.headers, call.key.as_deref(), &call.model)?;
+        let route = snapshot.resolve(&model)?;
+        let mut caller = call.caller.clone();
+        caller.tags = tags;
+        if let Some(key) = call.key.as_deref() {
+            let bytes = call.inputs.iter().map(String::len).sum();
+            let admission = crate::access::admit(key, bytes, None, &model, 0)?;
+            caller.admission = Some(std::sync::Arc::new(admission));
+        }
         let provider = route.provider;
         let (url, body) = request_for(&route, &call)?;
         let mut headers = HeaderMap::new();
@@ -71,11 +84,11 @@ impl Gateway {
             &call.request_id,
             call.client,
             Operation::Embeddings,
-            call.model.clone(),
+            model.clone(),
             &route,
             200,
             false,
-            &call.caller,
+            &caller,
         );
         let mut recorder = Recorder::new(self.sink(), started, record);
         if let Some(tokens) = prompt_tokens {

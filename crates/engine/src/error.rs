@@ -142,6 +142,10 @@ pub enum ErrorKind {
         /// Whole seconds until a request would be admitted.
         retry_after: String,
     },
+    /// The client's llmux key is missing, unknown, revoked, expired, not allowed the model,
+    /// or out of budget.
+    #[error("{0}")]
+    KeyDenied(crate::keys::KeyDenied),
     /// A bug or resource problem in llmux.
     #[error("internal error: {0}")]
     Internal(String),
@@ -195,7 +199,8 @@ impl GatewayError {
             | ErrorKind::RouteNotFound { .. }
             | ErrorKind::MethodNotAllowed { .. }
             | ErrorKind::UnsupportedTranslation { .. }
-            | ErrorKind::RateLimited { .. } => Side::Client,
+            | ErrorKind::RateLimited { .. }
+            | ErrorKind::KeyDenied(_) => Side::Client,
             ErrorKind::UpstreamUnreachable { .. }
             | ErrorKind::NoUpstreamAvailable { .. }
             | ErrorKind::UpstreamTimeout { .. }
@@ -232,6 +237,7 @@ impl GatewayError {
             ErrorKind::UpstreamTimeout { .. } => 504,
             ErrorKind::NoUpstreamAvailable { .. } => 503,
             ErrorKind::RateLimited { .. } => 429,
+            ErrorKind::KeyDenied(ref denied) => denied.status(),
             ErrorKind::Internal(_) => 500,
         }
     }
@@ -254,6 +260,7 @@ impl GatewayError {
             ErrorKind::UpstreamBroken { .. } => "upstream_broken",
             ErrorKind::NoUpstreamAvailable { .. } => "no_upstream_available",
             ErrorKind::RateLimited { .. } => "rate_limited",
+            ErrorKind::KeyDenied(ref denied) => denied.code(),
             ErrorKind::Internal(_) => "internal_error",
         }
     }

@@ -1,5 +1,5 @@
-//! The gateway: the current runtime snapshot (atomically swappable), the record sink and the
-//! metrics registry.
+//! The gateway: the current runtime snapshot (atomically swappable), the record sink, the
+//! metrics registry and the llmux keys it accepts.
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ pub struct Gateway {
     sink: Arc<dyn RecordSink>,
     responses: ResponseStore,
     metrics: Metrics,
+    keys: crate::access::KeyRing,
 }
 
 impl Gateway {
@@ -26,6 +27,7 @@ impl Gateway {
             sink,
             responses: ResponseStore::default(),
             metrics: Metrics::default(),
+            keys: crate::access::KeyRing::new(),
         }
     }
 
@@ -57,6 +59,11 @@ impl Gateway {
     /// The metrics registry (outlives snapshot swaps: counters never reset on reload).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The llmux keys clients may present (auth `proxy_key`), loaded by the binary.
+    pub fn keys(&self) -> &crate::access::KeyRing {
+        &self.keys
     }
 
     /// The record sink.

@@ -1,6 +1,7 @@
 //! The llmux engine: configuration, the immutable runtime snapshot, model resolution,
 //! parameter profiles, the upstream client and the passthrough stream pipeline.
 
+pub mod access;
 pub mod budget;
 pub mod caller;
 pub mod compat;

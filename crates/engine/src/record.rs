@@ -214,6 +214,14 @@ impl Recorder {
         if let Some(mut r) = self.record.take() {
             r.duration = self.started.elapsed();
             r.cost_usd = r.compute_cost();
+            if let Some(admission) = &r.caller.admission {
+                // A failed answer without usage was not billed upstream.
+                let cost = r
+                    .cost_usd
+                    .or_else(|| (r.usage.is_none() && r.status >= 400).then_some(0.0));
+                let tokens = r.usage.map_or(0, |u| u.total());
+                admission.settle(cost, tokens, Instant::now());
+            }
             if let Some(member) = self.member.take() {
                 let tokens = r
                     .usage

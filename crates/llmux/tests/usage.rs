@@ -98,7 +98,9 @@ async fn every_request_is_stored_by_shutdown() {
         // The mock listens on a loopback address: a local provider, which costs nothing.
         // (An unknown price on a paid provider is None: see the engine's record tests.)
         assert_eq!(row.cost_usd, Some(0.0), "{row:?}");
-        assert!(row.key_id.is_none() && row.tags.is_empty() && row.client_ip.is_none());
+        // Auth `none`, no tag source: no key, no tags; the client's loopback address.
+        assert!(row.key_id.is_none() && row.tags.is_empty(), "{row:?}");
+        assert_eq!(row.client_ip.as_deref(), Some("127.0.0.1"), "{row:?}");
     }
     assert_eq!(page.rows.iter().filter(|r| r.stream).count(), 50);
 }

@@ -14,6 +14,8 @@ fn openai_type(err: &GatewayError) -> &'static str {
     match (err.status(), err.side()) {
         (404, _) if err.code() == "unknown_url" => "invalid_request_error",
         (413, _) => "invalid_request_error",
+        // OpenAI's own type for a spent quota, which its SDK surfaces as such.
+        (429, _) if err.code() == "insufficient_quota" => "insufficient_quota",
         (429, _) => "requests",
         (_, Side::Client) => "invalid_request_error",
         (_, Side::Upstream) => "upstream_error",

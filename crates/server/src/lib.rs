@@ -2,6 +2,7 @@
 //! listener, and the one place where an error becomes a response in the client's dialect.
 
 pub mod admin;
+pub mod client_auth;
 pub mod error_response;
 pub mod listener;
 mod read_body;

@@ -1,6 +1,6 @@
 //! What a data-plane listener adds before a request reaches its surface: the listener's rate
-//! limits (per client IP, and for the whole listener) and its path rules, which can hand the
-//! request to a group whatever model it names.
+//! limits (per client IP, and for the whole listener), client authentication, and its path
+//! rules, which can hand the request to a group whatever model it names.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -29,9 +29,11 @@ pub struct ListenerCtx {
     pub name: Arc<str>,
 }
 
-/// Applies the listener's limits and path rules, then passes the request on.
+/// Applies the listener's limits, client authentication and path rules, then passes the
+/// request on.
 pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next) -> Response {
     let snapshot = ctx.state.gateway.snapshot();
+    let mode = snapshot.config.auth.mode;
     if let Some(forward) = snapshot.forward(&ctx.name) {
         let client = req
             .extensions()
@@ -52,5 +54,9 @@ pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next)
         }
     }
     drop(snapshot);
+    if let Err(err) = crate::client_auth::authenticate(&ctx.state, mode, &mut req) {
+        let id = request_id::from_headers(req.headers());
+        return error_response::response(dialect_of_path(req.uri().path()), &err, id);
+    }
     next.run(req).await
 }

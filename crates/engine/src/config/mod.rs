@@ -4,6 +4,7 @@
 //! Sources, lowest first: the embedded defaults, the config file, env-declared endpoints
 //! (`LLMUX_ENDPOINT_<NAME>_*`), and the presets switched on by their API key variables.
 
+mod client_auth;
 mod env;
 mod errors;
 mod forwards;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
+pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
@@ -42,6 +44,8 @@ pub struct Config {
     pub default_model: Option<String>,
     /// Per-request usage storage (`usage:`).
     pub usage: UsageConfig,
+    /// How data-plane clients authenticate (`auth:`).
+    pub auth: ClientAuth,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.

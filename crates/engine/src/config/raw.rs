@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// Per-request usage storage.
     #[serde(default)]
     pub usage: super::usage::RawUsage,
+    /// How data-plane clients authenticate.
+    #[serde(default)]
+    pub auth: super::client_auth::RawClientAuth,
 }
 
 /// `server:` section.

@@ -15,15 +15,19 @@ pub struct RawUsage {
     /// Days rows are kept before the daily purge deletes them (default 30; `0` keeps them
     /// forever).
     pub retention_days: Option<u32>,
+    /// Tag(s) of requests that no other source tags (comma-separated; default none).
+    pub default_tag: Option<String>,
 }
 
 /// The validated `usage:` settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageConfig {
     /// Whether requests are stored at all; `false` opens no database.
     pub enabled: bool,
     /// Days rows are kept; `None` keeps them forever.
     pub retention_days: Option<u32>,
+    /// Tags of requests no other source tags; empty for none.
+    pub default_tag: String,
 }
 
 impl Default for UsageConfig {
@@ -31,6 +35,7 @@ impl Default for UsageConfig {
         UsageConfig {
             enabled: true,
             retention_days: Some(DEFAULT_RETENTION_DAYS),
+            default_tag: String::new(),
         }
     }
 }
@@ -44,6 +49,7 @@ impl From<RawUsage> for UsageConfig {
                 Some(days) => Some(days),
                 None => Some(DEFAULT_RETENTION_DAYS),
             },
+            default_tag: raw.default_tag.unwrap_or_default(),
         }
     }
 }

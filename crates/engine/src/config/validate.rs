@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "server",
     "data_dir",
     "default_model",
@@ -25,6 +25,7 @@ const TOP_KEYS: [&str; 7] = [
     "models",
     "groups",
     "usage",
+    "auth",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -145,6 +146,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
         .and_then(|v| typed(v, "default_model", errors));
     if let Some(v) = map.get("usage") {
         raw.usage = typed(v, "usage", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("auth") {
+        raw.auth = typed(v, "auth", errors).unwrap_or_default();
     }
     for (id, v) in entries(map.get("providers"), "providers", errors) {
         if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
@@ -354,6 +358,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".to_owned())),
         default_model: raw.default_model,
         usage: raw.usage.into(),
+        auth: raw.auth.into(),
         providers,
         models,
         groups,
@@ -362,6 +367,17 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
     };
     check_models(&config, &rejected, errors);
     super::forwards::check(&config, errors);
+    let tags = crate::tags::TagInput {
+        auth: crate::tags::AuthMode::None,
+        bearer: None,
+        header: None,
+        model: "",
+        key_tags: &[],
+        default_tag: &config.usage.default_tag,
+    };
+    if let Err(e) = crate::tags::request_tags(tags) {
+        errors.at("usage.default_tag", e.to_string());
+    }
     config
 }
 

@@ -81,12 +81,18 @@ impl Run<'_> {
 impl Gateway {
     /// Serves a chat request: resolves the model, then tries its group members, retries and
     /// fallbacks until one answers.
-    pub async fn chat(&self, inbound: Inbound) -> Attempt {
+    pub async fn chat(&self, mut inbound: Inbound) -> Attempt {
         let started = Instant::now();
         let snapshot = self.snapshot();
-        let inspected = inspect(&inbound.body, inbound.op, client_target(&inbound))?;
-        let requested = inspected.model.clone();
-        let plan = match &inbound.group {
+        // A handle on the same bytes, so that `inbound` can take the caller's tags and
+        // admission while the parsed body borrows from it.
+        let body = inbound.body.clone();
+        let inspected = inspect(&body, inbound.op, client_target(&inbound))?;
+        // Without its `@tag` suffix; the body's own model is rewritten on the way out.
+        let requested = crate::access::tag_request(&snapshot, &mut inbound, &inspected.model)?;
+        // Owned, so that the plan does not hold `inbound` borrowed.
+        let group = inbound.group.clone();
+        let plan = match &group {
             Some(group) => snapshot.plan(group),
             None => snapshot.plan(&requested),
         };
@@ -97,6 +103,8 @@ impl Gateway {
             }
             other => other?,
         };
+        crate::access::admit_request(&mut inbound, &plan, &requested, max_output(&inspected))?;
+        let inbound = inbound;
         // The common case: one upstream, nothing to fall back to.
         if let (Serving::One(route), []) = (&plan.serving, plan.fallbacks) {
             let series = self.metrics().upstream("", &route.provider.id, route.model);
@@ -238,4 +246,12 @@ impl Gateway {
             }
         }
     }
+}
+
+/// The most output tokens the request allows, where its API says it at the top level
+/// (`max_tokens`, `max_completion_tokens`, `max_output_tokens`).
+fn max_output(inspected: &crate::passthrough::Inspected<'_>) -> Option<u64> {
+    ["max_completion_tokens", "max_tokens", "max_output_tokens"]
+        .iter()
+        .find_map(|k| inspected.object.get(k)?.get().trim().parse::<u64>().ok())
 }

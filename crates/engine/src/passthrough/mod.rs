@@ -41,6 +41,11 @@ pub struct Inbound {
     pub group: Option<String>,
     /// Who sent it (key, tags, address), for the record.
     pub caller: crate::caller::Caller,
+    /// The llmux key the request was admitted with (auth `proxy_key`).
+    pub key: Option<std::sync::Arc<crate::access::KeyEntry>>,
+    /// The client's own provider key, sent upstream instead of the configured one (auth
+    /// `passthrough`).
+    pub client_credential: Option<String>,
 }
 
 /// What a URL says about a request whose body has no `model` (Gemini's
@@ -115,6 +120,12 @@ pub(crate) fn upstream_headers(
         }
     }
     add_provider_headers(&mut out, provider, &inbound.request_id);
+    if let Some(key) = &inbound.client_credential {
+        // The client's key replaces the configured one, in the provider's own scheme.
+        if let Some((name, value)) = provider.auth.header(key) {
+            out.insert(name, value);
+        }
+    }
     out
 }
 

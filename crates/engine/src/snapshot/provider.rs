@@ -39,6 +39,8 @@ pub struct Provider {
     pub header_ops: Vec<(HeaderOpKind, HeaderName, Option<HeaderValue>)>,
     /// Who it is to the price table (preset, and whether it is local), worked out once.
     pub pricing: PricingRef,
+    /// How its credential is sent (for a client's own key in auth `passthrough`).
+    pub auth: llmux_providers::AuthScheme,
     api_version: Option<String>,
     deployments: HashMap<String, String>,
     urls: [String; 4],
@@ -221,6 +223,7 @@ fn build(p: &ProviderConfig) -> Result<Provider, GatewayError> {
         user_agent,
         header_ops,
         pricing: PricingRef::of(p),
+        auth: p.auth.clone(),
         api_version: p.api_version.clone(),
         deployments: p.deployments.clone().into_iter().collect(),
         urls,

@@ -1,6 +1,7 @@
 //! Command-line arguments and dispatch.
 
 mod config_cmd;
+mod keys_cmd;
 mod models;
 mod reload;
 mod serve;
@@ -51,6 +52,9 @@ pub struct ServeArgs {
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "LLMUX_WORKERS")]
     workers: Option<usize>,
+    /// Client auth: none, proxy_key or passthrough (overrides `auth.mode`).
+    #[arg(long, env = "LLMUX_AUTH_MODE", value_parser = llmux_engine::config::parse_auth_mode)]
+    auth_mode: Option<llmux_engine::tags::AuthMode>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +72,8 @@ enum Command {
     },
     /// Show stored usage: summary, series, breakdown or recent requests.
     Usage(usage_cmd::UsageArgs),
+    /// Create, list and revoke llmux keys (for `auth.mode: proxy_key`).
+    Keys(keys_cmd::KeysArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +103,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             usage_args.data_dir = usage_args.data_dir.or(args.serve.data_dir);
             usage_cmd::run(usage_args, args.serve.config.as_deref())
         }
+        Some(Command::Keys(mut keys_args)) => {
+            keys_args.data_dir = keys_args.data_dir.or(args.serve.data_dir);
+            keys_cmd::run(keys_args, args.serve.config.as_deref())
+        }
     }
 }
 
@@ -108,5 +118,6 @@ fn merge(mut sub: ServeArgs, top: ServeArgs) -> ServeArgs {
     sub.admin_listen = sub.admin_listen.or(top.admin_listen);
     sub.data_dir = sub.data_dir.or(top.data_dir);
     sub.workers = sub.workers.or(top.workers);
+    sub.auth_mode = sub.auth_mode.or(top.auth_mode);
     sub
 }

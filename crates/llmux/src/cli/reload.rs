@@ -18,6 +18,8 @@ pub struct Overrides {
     pub admin_listen: Option<SocketAddr>,
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,
+    /// `--auth-mode`.
+    pub auth_mode: Option<llmux_engine::tags::AuthMode>,
 }
 
 impl Overrides {
@@ -31,6 +33,9 @@ impl Overrides {
         }
         if let Some(dir) = &self.data_dir {
             config.data_dir = dir.clone();
+        }
+        if let Some(mode) = self.auth_mode {
+            config.auth.mode = mode;
         }
     }
 }

@@ -2,7 +2,7 @@
 //! reload on SIGHUP.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +13,8 @@ use llmux_server::{AppState, Listeners};
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
-use crate::{logging, usage};
+use crate::{keys, logging, usage};
+use llmux_engine::tags::AuthMode;
 
 /// Runs the gateway until SIGTERM or Ctrl-C; SIGHUP reloads the configuration.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -29,6 +30,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         admin_listen: args.admin_listen,
         data_dir: args.data_dir.clone(),
+        auth_mode: args.auth_mode,
     };
     overrides.apply(&mut config);
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
@@ -40,6 +42,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before binding anything: a database that cannot open stops start-up.
     let writer = usage::open_writer(&config.data_dir, &config.usage)?.map(Arc::new);
     let usage_reader = usage::open_reader(&config.data_dir, &config.usage)?;
+    let key_source = Arc::new(keys::KeySource::open(
+        &config.data_dir,
+        config.auth.mode == AuthMode::ProxyKey,
+    )?);
     let sink: Arc<dyn RecordSink> = match &writer {
         Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
         None => Arc::new(LogSink),
@@ -60,6 +66,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The gateway, for the last save of key spend after the runtime is gone.
+    let keys_gateway: Arc<Mutex<Option<Arc<Gateway>>>> = Arc::default();
+    let slot = keys_gateway.clone();
+    let key_source_task = key_source.clone();
     let result = runtime.block_on(async move {
         // Before anything else: SIGHUP's default action would end the process.
         #[cfg(unix)]
@@ -85,8 +95,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.server.admin_listen = fixed.bound_admin;
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         eprint!("{}", llmux_engine::summary::render(&config));
+        warn_about_auth(&config);
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let gateway = Arc::new(Gateway::new(snapshot, sink));
+        let key_source = key_source_task;
+        let loaded = key_source.sync(gateway.keys())?;
+        if gateway.snapshot().config.auth.mode == AuthMode::ProxyKey && loaded == 0 {
+            tracing::warn!(
+                target: "llmux",
+                "auth mode proxy_key and no llmux key yet: every request is refused until one \
+                 is made with `llmux keys create --name <who>`"
+            );
+        }
+        keys::spawn_refresher(key_source.clone(), gateway.clone());
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(gateway.clone());
         let state = AppState {
             gateway: gateway.clone(),
             usage: usage_reader,
@@ -115,6 +137,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     // Tasks the drain left behind end here, emitting their records (as disconnects)...
     runtime.shutdown_timeout(Duration::from_secs(1));
+    // ...the keys' last spend is saved...
+    if let Some(gateway) = keys_gateway
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
+        if let Err(e) = key_source.sync(gateway.keys()) {
+            tracing::warn!(target: "llmux", error = %format!("{e:#}"), "could not save key spend");
+        }
+    }
     // ...and then every row offered so far is committed.
     if let Some(w) = writer {
         w.shutdown();
@@ -168,5 +200,24 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+/// Says at start-up what the client auth mode means for this gateway: open to anyone on a
+/// non-loopback address, or waiting for llmux keys.
+fn warn_about_auth(config: &Config) {
+    let mode = config.auth.mode;
+    let open = mode == AuthMode::None
+        && std::iter::once(config.server.listen)
+            .chain(config.server.forwards.iter().map(|f| f.listen))
+            .any(|addr| !addr.ip().is_loopback());
+    if open {
+        tracing::warn!(
+            target: "llmux",
+            "auth mode none on a non-loopback address: anyone who can reach it can use your \
+             provider keys; set `auth.mode: proxy_key` (and `llmux keys create`) to require keys"
+        );
+    } else {
+        tracing::info!(target: "llmux", auth = mode.as_str(), "client auth");
     }
 }

@@ -2,7 +2,7 @@
 //! in the terminal (aligned tables) or as JSON, read through a second connection so a
 //! running `serve` is left alone.
 
-mod format;
+pub(crate) mod format;
 #[cfg(test)]
 mod tests;
 
@@ -219,7 +219,7 @@ fn build_filter(args: &UsageArgs, now_ms: i64) -> Result<Filter, String> {
 }
 
 /// `90s`, `30m`, `24h`, `7d` → milliseconds.
-fn parse_period(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_period(text: &str) -> Result<i64, String> {
     let bad = || format!("--since {text:?}: expected a number and a unit, like 30m, 24h or 7d");
     let unit_at = text.len().checked_sub(1).ok_or_else(bad)?;
     let (number, unit) = text.split_at(unit_at);
@@ -235,7 +235,7 @@ fn parse_period(text: &str) -> Result<i64, String> {
 }
 
 /// `2026-11-22`, `2026-11-22T14:00`, `2026-11-22 14:00:30Z`, or ms since the epoch → ms (UTC).
-fn parse_time(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_time(text: &str) -> Result<i64, String> {
     let bad = || {
         format!(
             "time {text:?}: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] or ms since the epoch"
@@ -295,7 +295,7 @@ fn parse_status(text: &str) -> Result<StatusClass, String> {
 }
 
 /// Wall-clock now in milliseconds since the Unix epoch (0 if the clock is before it).
-fn unix_ms_now() -> i64 {
+pub(crate) fn unix_ms_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

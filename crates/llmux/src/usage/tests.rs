@@ -44,6 +44,7 @@ fn record() -> RequestRecord {
             })),
             tags: vec!["team-a".into(), "batch".into()],
             client_ip: Some(std::net::IpAddr::from([10, 0, 0, 7])),
+            admission: None,
         },
     }
 }
@@ -149,6 +150,7 @@ fn disabled_opens_nothing() {
     let config = UsageConfig {
         enabled: false,
         retention_days: None,
+        default_tag: String::new(),
     };
     assert!(open_writer(dir.path(), &config).unwrap().is_none());
     assert!(!db_path(dir.path()).exists());

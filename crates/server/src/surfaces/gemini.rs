@@ -139,6 +139,8 @@ async fn embed(state: AppState, model: String, batch: bool, req: Request) -> Res
                 request_id: inbound.request_id.clone(),
                 client: Dialect::Gemini,
                 caller: inbound.caller.clone(),
+                key: inbound.key.clone(),
+                headers: inbound.headers.clone(),
             })
             .await
     }

@@ -138,6 +138,14 @@ pub(crate) async fn read_inbound(
             .get::<crate::listener::ForwardGroup>()
             .map(|g| g.0.clone()),
         caller: caller_of(&parts.extensions),
+        key: parts
+            .extensions
+            .get::<std::sync::Arc<llmux_engine::access::KeyEntry>>()
+            .cloned(),
+        client_credential: parts
+            .extensions
+            .get::<crate::client_auth::ClientCredential>()
+            .map(|c| c.0.clone()),
     })
 }
 

@@ -195,6 +195,8 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
                 request_id: inbound.request_id.clone(),
                 client: Dialect::Ollama,
                 caller: inbound.caller.clone(),
+                key: inbound.key.clone(),
+                headers: inbound.headers.clone(),
             })
             .await?;
         Ok((request, Some(embedded)))
