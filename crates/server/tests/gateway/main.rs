@@ -10,6 +10,7 @@ mod errors;
 mod forwards;
 mod gemini_provider;
 mod gemini_surface;
+mod keys;
 mod malformed_streams;
 mod member_limits;
 mod metrics;
