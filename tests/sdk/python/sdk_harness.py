@@ -93,6 +93,7 @@ class Gateway:
     proc: Proc
     port: int
     admin_port: int
+    data_dir: Path | None = None
 
     @property
     def origin(self) -> str:
@@ -289,14 +290,28 @@ def start_llmux(name: str, log_dir: Path, env: dict[str, str], config: Path | No
         argv += ["--config", str(config)]
     proc = _spawn(name, argv, env, log_dir, False)
     _wait_health(proc, admin_port)
-    return Gateway(proc=proc, port=port, admin_port=admin_port)
+    return Gateway(proc=proc, port=port, admin_port=admin_port, data_dir=data_dir)
+
+
+def llmux_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    """Runs the llmux binary with ``args`` (e.g. ``keys create ...``) on ``data_dir``."""
+    binary = _binary("LLMUX_BIN", REPO_ROOT / "target" / "debug" / "llmux")
+    return subprocess.run(
+        [str(binary), *args, "--data-dir", str(data_dir)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def make_client(base_url: str, **kw: Any) -> openai.OpenAI:
     # max_retries=0: the tests check what a single request does (429/503 must surface at once).
     kw.setdefault("max_retries", 0)
     kw.setdefault("timeout", CLIENT_TIMEOUT_S)
-    return openai.OpenAI(base_url=base_url, api_key=CLIENT_KEY, **kw)
+    kw.setdefault("api_key", CLIENT_KEY)
+    return openai.OpenAI(base_url=base_url, **kw)
 
 
 def make_genai_client(origin: str, headers: dict[str, str] | None = None) -> genai.Client:
