@@ -51,8 +51,23 @@ pub struct Embedded {
 
 impl Gateway {
     /// Embeds `call.inputs` with the provider `call.model` resolves to.
+    /// A call that fails gets a record of its own (no upstream answered it).
     pub async fn embed(&self, call: EmbedCall) -> Result<Embedded, GatewayError> {
         let started = Instant::now();
+        let result = self.embed_call(&call, started).await;
+        if let Err(e) = &result {
+            let what = (call.client, Operation::Embeddings);
+            let model = call.model.clone();
+            self.record_refusal(&call.request_id, what, model, &call.caller, e, started);
+        }
+        result
+    }
+
+    async fn embed_call(
+        &self,
+        call: &EmbedCall,
+        started: Instant,
+    ) -> Result<Embedded, GatewayError> {
         let snapshot = self.snapshot();
         let (model, tags) =
             crate::access::tags_of(&snapshot, &call.headers, call.key.as_deref(), &call.model)?;
@@ -65,7 +80,7 @@ impl Gateway {
             caller.admission = Some(std::sync::Arc::new(admission));
         }
         let provider = route.provider;
-        let (url, body) = request_for(&route, &call)?;
+        let (url, body) = request_for(&route, call)?;
         let mut headers = HeaderMap::new();
         crate::passthrough::add_provider_headers(&mut headers, provider, &call.request_id);
         let response = upstream::send(provider, Method::POST, &url, headers, body).await?;
@@ -99,7 +114,7 @@ impl Gateway {
         }
         recorder.finish();
         Ok(Embedded {
-            model: call.model,
+            model: call.model.clone(),
             vectors,
             prompt_tokens,
         })

@@ -99,6 +99,96 @@ impl RequestRecord {
     }
 }
 
+impl RequestRecord {
+    /// The record of a request that failed before any upstream answered: refused (key,
+    /// rate limit, invalid body), unroutable, or every attempt unreachable. No provider served
+    /// it, so it has no usage and no cost.
+    #[allow(clippy::too_many_arguments)] // one argument per field the failure knows
+    pub fn failure(
+        request_id: &http::HeaderValue,
+        client: Dialect,
+        operation: llmux_providers::Operation,
+        requested_model: String,
+        status: u16,
+        error: &'static str,
+        attempts: u32,
+        caller: &Caller,
+        duration: Duration,
+    ) -> Self {
+        RequestRecord {
+            request_id: request_id.to_str().unwrap_or_default().to_owned(),
+            operation: operation.as_str(),
+            requested_model,
+            client_api: client.as_str(),
+            provider: String::new(),
+            pricing: PricingRef {
+                kind: llmux_providers::ProviderKind::OpenAiCompatible,
+                preset: None,
+                local: false,
+            },
+            upstream_model: String::new(),
+            status,
+            stream: false,
+            ttft: None,
+            duration,
+            usage: None,
+            error: Some(error),
+            attempts,
+            cost_usd: None,
+            caller: caller.clone(),
+        }
+    }
+}
+
+impl crate::gateway::Gateway {
+    /// Emits the record of a request that failed with `err` before any upstream answered,
+    /// settling its key's admission (at no cost).
+    pub fn record_failure(
+        &self,
+        inbound: &crate::passthrough::Inbound,
+        requested_model: String,
+        err: &crate::GatewayError,
+        started: Instant,
+    ) {
+        self.record_refusal(
+            &inbound.request_id,
+            (inbound.dialect, inbound.op),
+            requested_model,
+            &inbound.caller,
+            err,
+            started,
+        );
+    }
+
+    /// Emits the record of a request refused with `err` before the engine took it (auth, a
+    /// listener's rate limit, an unreadable body), or failed as [`Self::record_failure`] says.
+    pub fn record_refusal(
+        &self,
+        request_id: &http::HeaderValue,
+        (client, operation): (Dialect, llmux_providers::Operation),
+        requested_model: String,
+        caller: &Caller,
+        err: &crate::GatewayError,
+        started: Instant,
+    ) {
+        let record = RequestRecord::failure(
+            request_id,
+            client,
+            operation,
+            requested_model,
+            err.status(),
+            err.code(),
+            err.attempts().unwrap_or(0),
+            caller,
+            started.elapsed(),
+        );
+        if let Some(admission) = &record.caller.admission {
+            admission.settle(Some(0.0), 0, Instant::now());
+        }
+        self.sink().record(record);
+    }
+}
+
 /// Where finished request records go.
 pub trait RecordSink: Send + Sync + 'static {
     /// Takes one record; must not block.

@@ -59,11 +59,12 @@ pub fn authenticate(
         .keys()
         .find(&presented)
         .ok_or_else(|| denied(KeyDenied::Invalid))?;
-    entry.check_standing(SystemTime::now()).map_err(denied)?;
+    // Known from here on, even if refused: its refusal is recorded under its name.
     req.extensions_mut().insert(Caller {
         key: Some(Arc::clone(&entry.identity)),
         ..Caller::default()
     });
+    entry.check_standing(SystemTime::now()).map_err(denied)?;
     req.extensions_mut().insert(entry);
     Ok(())
 }

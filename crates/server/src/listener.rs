@@ -32,6 +32,8 @@ pub struct ListenerCtx {
 /// Applies the listener's limits, client authentication and path rules, then passes the
 /// request on.
 pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next) -> Response {
+    // One id per request from here on: the response header, the record and the journal agree.
+    request_id::ensure(req.headers_mut());
     let snapshot = ctx.state.gateway.snapshot();
     let mode = snapshot.config.auth.mode;
     if let Some(forward) = snapshot.forward(&ctx.name) {
@@ -46,8 +48,7 @@ pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next)
             };
             ctx.state.gateway.metrics().rate_limited(metric);
             let err = GatewayError::rate_limited(scope, wait);
-            let id = request_id::from_headers(req.headers());
-            return error_response::response(dialect_of_path(req.uri().path()), &err, id);
+            return refuse(&ctx.state, &req, &err);
         }
         if let Some(group) = forward.group_for(req.uri().path()) {
             req.extensions_mut().insert(ForwardGroup(group.to_owned()));
@@ -55,8 +56,40 @@ pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next)
     }
     drop(snapshot);
     if let Err(err) = crate::client_auth::authenticate(&ctx.state, mode, &mut req) {
-        let id = request_id::from_headers(req.headers());
-        return error_response::response(dialect_of_path(req.uri().path()), &err, id);
+        return refuse(&ctx.state, &req, &err);
     }
     next.run(req).await
+}
+
+/// The error response of a request refused at the listener; a refused API call (a `POST`)
+/// also gets its usage record, so that refusals show in usage by key and client.
+fn refuse(state: &AppState, req: &Request, err: &GatewayError) -> Response {
+    let path = req.uri().path();
+    let dialect = dialect_of_path(path);
+    let id = request_id::from_headers(req.headers());
+    if req.method() == http::Method::POST {
+        let caller = crate::surfaces::caller_of(req.extensions());
+        let op = operation_of_path(path);
+        let started = Instant::now();
+        let model = String::new();
+        state
+            .gateway
+            .record_refusal(&id, (dialect, op), model, &caller, err, started);
+    }
+    error_response::response(dialect, err, id)
+}
+
+/// The API operation a path most likely is, for the record of a request refused before its
+/// route ran.
+fn operation_of_path(path: &str) -> llmux_providers::Operation {
+    use llmux_providers::Operation;
+    if path.contains("embed") {
+        Operation::Embeddings
+    } else if path.ends_with("/completions") && !path.ends_with("/chat/completions")
+        || path.ends_with("/api/generate")
+    {
+        Operation::Completions
+    } else {
+        Operation::ChatCompletions
+    }
 }

@@ -17,6 +17,16 @@ pub fn from_headers(headers: &HeaderMap) -> HeaderValue {
         .unwrap_or_else(generate)
 }
 
+/// Makes sure `headers` carry a sane request id (the client's, or a new one written in), so
+/// that every later [`from_headers`] on the same request returns the same id.
+pub fn ensure(headers: &mut HeaderMap) -> HeaderValue {
+    let id = from_headers(headers);
+    if headers.get(&HEADER) != Some(&id) {
+        headers.insert(HEADER, id.clone());
+    }
+    id
+}
+
 /// A new id: 32 lowercase hex digits.
 pub fn generate() -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -43,5 +53,15 @@ mod tests {
         h.insert(HEADER, HeaderValue::from_str(&"x".repeat(200)).unwrap());
         assert_eq!(from_headers(&h).len(), 32);
         assert_ne!(generate(), generate());
+    }
+
+    #[test]
+    fn ensure_writes_one_id_that_later_reads_agree_on() {
+        let mut h = HeaderMap::new();
+        let id = ensure(&mut h);
+        assert_eq!(from_headers(&h), id);
+        assert_eq!(ensure(&mut h), id);
+        h.insert(HEADER, HeaderValue::from_static("client-id"));
+        assert_eq!(ensure(&mut h), "client-id");
     }
 }

@@ -81,15 +81,35 @@ impl Run<'_> {
 impl Gateway {
     /// Serves a chat request: resolves the model, then tries its group members, retries and
     /// fallbacks until one answers.
+    ///
+    /// A request that fails without any upstream answer (refused, unroutable, every attempt
+    /// unreachable) gets a record of its own here; an answered one has its attempt's record.
     pub async fn chat(&self, mut inbound: Inbound) -> Attempt {
         let started = Instant::now();
+        let mut requested = String::new();
+        let result = self.serve_chat(&mut inbound, started, &mut requested).await;
+        if let Err(e) = &result {
+            self.record_failure(&inbound, requested, e, started);
+        }
+        result
+    }
+
+    /// [`Gateway::chat`] up to its answer; `requested_out` learns the model once it is known.
+    async fn serve_chat(
+        &self,
+        inbound: &mut Inbound,
+        started: Instant,
+        requested_out: &mut String,
+    ) -> Attempt {
         let snapshot = self.snapshot();
         // A handle on the same bytes, so that `inbound` can take the caller's tags and
         // admission while the parsed body borrows from it.
         let body = inbound.body.clone();
-        let inspected = inspect(&body, inbound.op, client_target(&inbound))?;
+        let inspected = inspect(&body, inbound.op, client_target(inbound))?;
+        inspected.model.clone_into(requested_out);
         // Without its `@tag` suffix; the body's own model is rewritten on the way out.
-        let requested = crate::access::tag_request(&snapshot, &mut inbound, &inspected.model)?;
+        let requested = crate::access::tag_request(&snapshot, inbound, &inspected.model)?;
+        requested.clone_into(requested_out);
         // Owned, so that the plan does not hold `inbound` borrowed.
         let group = inbound.group.clone();
         let plan = match &group {
@@ -103,12 +123,12 @@ impl Gateway {
             }
             other => other?,
         };
-        crate::access::admit_request(&mut inbound, &plan, &requested, max_output(&inspected))?;
-        let inbound = inbound;
+        crate::access::admit_request(inbound, &plan, &requested, max_output(&inspected))?;
+        let inbound: &Inbound = inbound;
         // The common case: one upstream, nothing to fall back to.
         if let (Serving::One(route), []) = (&plan.serving, plan.fallbacks) {
             let series = self.metrics().upstream("", &route.provider.id, route.model);
-            let attempt = self.attempt(&inbound, Some(inspected), route, &requested, started);
+            let attempt = self.attempt(inbound, Some(inspected), route, &requested, started);
             let result = timed(&series, attempt).await;
             count_error(&series, judge(&result).0, &result);
             return result;
@@ -124,7 +144,7 @@ impl Gateway {
             read_errors: plan.fallback_on_context_length && !plan.fallbacks.is_empty(),
         };
         let result = self
-            .serve_plan(&snapshot, &plan, &inbound, &requested, &mut run)
+            .serve_plan(&snapshot, &plan, inbound, &requested, &mut run)
             .await;
         // A failed attempt kept as the answer of last resort is not the answer after all.
         if let Some(Ok(mut unused)) = run.last.take() {

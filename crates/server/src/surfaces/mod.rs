@@ -97,11 +97,20 @@ pub(crate) async fn serve_target(
     path: Option<PathTarget>,
 ) -> Response {
     let request_id = request_id::from_headers(req.headers());
-    let result = async {
-        let inbound = read_inbound(&state, dialect, op, req, error_event, path).await?;
-        state.gateway.chat(inbound).await
-    }
-    .await;
+    let started = std::time::Instant::now();
+    // Kept for the record of a body that cannot be read (the engine records everything else).
+    let caller = caller_of(req.extensions());
+    let result = match read_inbound(&state, dialect, op, req, error_event, path).await {
+        Ok(inbound) => state.gateway.chat(inbound).await,
+        Err(e) => {
+            let what = (dialect, op);
+            let model = String::new();
+            state
+                .gateway
+                .record_refusal(&request_id, what, model, &caller, &e, started);
+            Err(e)
+        }
+    };
     match result {
         Ok(resp) => {
             let mut resp = resp.map(Body::new);

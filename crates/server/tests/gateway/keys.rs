@@ -10,6 +10,13 @@ use serde_json::json;
 
 use crate::harness::{chat, Harness};
 
+/// (key sent, status, OpenAI code, Anthropic type, Gemini status, words of the message).
+type Refusal<'a> = (Option<&'a str>, u16, &'a str, &'a str, &'a str, &'a str);
+/// (path, query prefix for the key, header carrying the key).
+type Placement<'a> = (&'a str, &'a str, Option<(&'a str, String)>);
+/// (bearer token, X-Proxy-Tag, model, expected tags).
+type TagCase<'a> = (Option<&'a str>, Option<&'a str>, &'a str, &'a [&'a str]);
+
 fn config(mode: &str) -> impl FnOnce(&str) -> String + '_ {
     move |url| {
         format!(
@@ -115,7 +122,7 @@ async fn proxy_key_refusals_have_the_right_status_in_every_client_shape() {
     h.gateway.keys().load(vec![r1, r2, r3, r4]);
     let (unknown, _) = key(9);
     // (key, status, openai code, anthropic type, gemini status, words in the message)
-    let cases: [(Option<&str>, u16, &str, &str, &str, &str); 6] = [
+    let cases: [Refusal; 6] = [
         (
             None,
             401,
@@ -188,10 +195,16 @@ async fn proxy_key_refusals_have_the_right_status_in_every_client_shape() {
         h.mock.requests().is_empty(),
         "nothing refused reached the upstream"
     );
-    assert!(
-        h.records.0.lock().unwrap().is_empty(),
-        "refused before a route: no usage record"
-    );
+    // Every refusal has its usage record: no provider, no cost, the status and the reason;
+    // the key's identity once the key was known.
+    let records = h.records.wait(cases.len() * 4).await;
+    for (i, r) in records.iter().enumerate() {
+        let (_, status, code, ..) = cases[i / 4];
+        assert_eq!((r.status, r.error), (status, Some(code)), "{r:?}");
+        assert!(r.provider.is_empty() && r.cost_usd.is_none() && r.usage.is_none());
+        let known = i / 4 >= 2; // every key but the missing and the unknown one
+        assert_eq!(r.caller.key_name().is_some(), known, "{r:?}");
+    }
     // The refusals cost nothing: a good key is served as usual.
     let (good, record) = key(7);
     h.gateway.keys().load(vec![record]);
@@ -206,7 +219,7 @@ async fn a_valid_key_works_from_every_header_its_sdk_uses_and_is_recorded() {
     record.tags = vec!["team-a".into()];
     let id = record.id.clone();
     h.gateway.keys().load(vec![record]);
-    let placements: [(&str, &str, Option<(&str, String)>); 5] = [
+    let placements: [Placement; 5] = [
         (
             "/v1/chat/completions",
             "",
@@ -331,7 +344,7 @@ async fn passthrough_sends_the_clients_own_key_upstream() {
 async fn tags_come_from_the_first_source_that_has_one() {
     let h = Harness::with_config(config("none")).await;
     // (bearer, X-Proxy-Tag, model, expected tags)
-    let cases: [(Option<&str>, Option<&str>, &str, &[&str]); 5] = [
+    let cases: [TagCase; 5] = [
         (
             Some("alice"),
             Some("ignored"),
