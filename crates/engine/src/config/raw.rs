@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// Per-request usage storage.
     #[serde(default)]
     pub usage: super::usage::RawUsage,
+    /// The request journal (JSONL, rotated by size).
+    #[serde(default)]
+    pub journal: super::journal::RawJournal,
 }
 
 /// `server:` section.

@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "server",
     "data_dir",
     "default_model",
@@ -25,6 +25,7 @@ const TOP_KEYS: [&str; 7] = [
     "models",
     "groups",
     "usage",
+    "journal",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -145,6 +146,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
         .and_then(|v| typed(v, "default_model", errors));
     if let Some(v) = map.get("usage") {
         raw.usage = typed(v, "usage", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("journal") {
+        raw.journal = typed(v, "journal", errors).unwrap_or_default();
     }
     for (id, v) in entries(map.get("providers"), "providers", errors) {
         if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
@@ -354,6 +358,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".to_owned())),
         default_model: raw.default_model,
         usage: raw.usage.into(),
+        journal: super::journal::journal(raw.journal, errors),
         providers,
         models,
         groups,
