@@ -1,6 +1,7 @@
 //! The gateway: the current runtime snapshot (atomically swappable), the record sink and the
 //! metrics registry.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -16,12 +17,16 @@ pub struct Gateway {
     sink: Arc<dyn RecordSink>,
     responses: ResponseStore,
     metrics: Metrics,
+    /// Whether records carry request bodies (the journal captures them); follows reloads.
+    capture_bodies: AtomicBool,
 }
 
 impl Gateway {
     /// A gateway serving `snapshot`, sending request records to `sink`.
     pub fn new(snapshot: Snapshot, sink: Arc<dyn RecordSink>) -> Self {
+        let capture = snapshot.config.journal.captures_bodies();
         Gateway {
+            capture_bodies: AtomicBool::new(capture),
             snapshot: ArcSwap::from_pointee(snapshot),
             sink,
             responses: ResponseStore::default(),
@@ -36,6 +41,8 @@ impl Gateway {
 
     /// Replaces the snapshot; in-flight requests finish on the old one.
     pub fn swap(&self, snapshot: Snapshot) {
+        self.capture_bodies
+            .store(snapshot.config.journal.captures_bodies(), Ordering::Relaxed);
         self.snapshot.store(Arc::new(snapshot));
     }
 
@@ -57,6 +64,11 @@ impl Gateway {
     /// The metrics registry (outlives snapshot swaps: counters never reset on reload).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Whether request records should carry the request body (`journal.capture_bodies`).
+    pub fn captures_bodies(&self) -> bool {
+        self.capture_bodies.load(Ordering::Relaxed)
     }
 
     /// The record sink.

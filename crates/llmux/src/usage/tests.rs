@@ -45,6 +45,7 @@ fn record() -> RequestRecord {
             tags: vec!["team-a".into(), "batch".into()],
             client_ip: Some(std::net::IpAddr::from([10, 0, 0, 7])),
         },
+        request_body: None,
     }
 }
 
