@@ -2,6 +2,7 @@
 //! `config check`, `config schema`, `models`, `usage`.
 
 mod cli;
+mod journal;
 mod logging;
 mod usage;
 

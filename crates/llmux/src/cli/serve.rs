@@ -13,7 +13,7 @@ use llmux_server::{AppState, Listeners};
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
-use crate::{logging, usage};
+use crate::{journal, logging, usage};
 
 /// Runs the gateway until SIGTERM or Ctrl-C; SIGHUP reloads the configuration.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -40,10 +40,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before binding anything: a database that cannot open stops start-up.
     let writer = usage::open_writer(&config.data_dir, &config.usage)?.map(Arc::new);
     let usage_reader = usage::open_reader(&config.data_dir, &config.usage)?;
-    let sink: Arc<dyn RecordSink> = match &writer {
-        Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
-        None => Arc::new(LogSink),
-    };
+    let journal = journal::open_journal(&config.data_dir, &config.journal)?.map(Arc::new);
+    // Store, then journal, then the log line.
+    let mut sink: Arc<dyn RecordSink> = Arc::new(LogSink);
+    if let Some(j) = &journal {
+        sink = Arc::new(journal::JournalSink::new(j.clone(), sink));
+    }
+    if let Some(w) = &writer {
+        sink = Arc::new(usage::StoreSink::new(w.clone(), sink));
+    }
 
     // One worker: a single-threaded runtime, so the accept loop and the connections share one
     // thread and never wake each other across threads.
@@ -124,6 +129,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             dropped = w.dropped(),
             failed = w.failed(),
             "usage store closed"
+        );
+    }
+    if let Some(j) = journal {
+        j.shutdown();
+        tracing::info!(
+            target: "llmux",
+            written = j.written(),
+            dropped = j.dropped(),
+            failed = j.failed(),
+            "journal closed"
         );
     }
     result
