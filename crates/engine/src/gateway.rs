@@ -11,6 +11,9 @@ use crate::record::RecordSink;
 use crate::responses::ResponseStore;
 use crate::snapshot::Snapshot;
 
+#[cfg(test)]
+mod tests;
+
 /// Shared state of a running gateway.
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
