@@ -1,6 +1,7 @@
 //! The gateway: the current runtime snapshot (atomically swappable), the record sink, the
 //! metrics registry and the llmux keys it accepts.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -10,6 +11,9 @@ use crate::record::RecordSink;
 use crate::responses::ResponseStore;
 use crate::snapshot::Snapshot;
 
+#[cfg(test)]
+mod tests;
+
 /// Shared state of a running gateway.
 pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
@@ -17,12 +21,16 @@ pub struct Gateway {
     responses: ResponseStore,
     metrics: Metrics,
     keys: crate::access::KeyRing,
+    /// Whether records carry request bodies (the journal captures them); follows reloads.
+    capture_bodies: AtomicBool,
 }
 
 impl Gateway {
     /// A gateway serving `snapshot`, sending request records to `sink`.
     pub fn new(snapshot: Snapshot, sink: Arc<dyn RecordSink>) -> Self {
+        let capture = snapshot.config.journal.captures_bodies();
         Gateway {
+            capture_bodies: AtomicBool::new(capture),
             snapshot: ArcSwap::from_pointee(snapshot),
             sink,
             responses: ResponseStore::default(),
@@ -38,6 +46,8 @@ impl Gateway {
 
     /// Replaces the snapshot; in-flight requests finish on the old one.
     pub fn swap(&self, snapshot: Snapshot) {
+        self.capture_bodies
+            .store(snapshot.config.journal.captures_bodies(), Ordering::Relaxed);
         self.snapshot.store(Arc::new(snapshot));
     }
 
@@ -64,6 +74,11 @@ impl Gateway {
     /// The llmux keys clients may present (auth `proxy_key`), loaded by the binary.
     pub fn keys(&self) -> &crate::access::KeyRing {
         &self.keys
+    }
+
+    /// Whether request records should carry the request body (`journal.capture_bodies`).
+    pub fn captures_bodies(&self) -> bool {
+        self.capture_bodies.load(Ordering::Relaxed)
     }
 
     /// The record sink.

@@ -50,6 +50,10 @@ pub struct RequestRecord {
     pub cost_usd: Option<f64>,
     /// Who sent the request (key, tags, address).
     pub caller: Caller,
+    /// The request body as the client sent it, only when the journal captures bodies
+    /// (`journal.capture_bodies`); `None` otherwise, and for embeddings. Shares the inbound
+    /// buffer: no copy.
+    pub request_body: Option<bytes::Bytes>,
 }
 
 impl RequestRecord {
@@ -83,6 +87,7 @@ impl RequestRecord {
             attempts: 1,
             cost_usd: None,
             caller: caller.clone(),
+            request_body: None,
         }
     }
 
@@ -136,6 +141,7 @@ impl RequestRecord {
             attempts,
             cost_usd: None,
             caller: caller.clone(),
+            request_body: None,
         }
     }
 }

@@ -219,7 +219,7 @@ impl Gateway {
         if !response.status.is_success() {
             return Err(provider_error(&provider.id, response).await);
         }
-        let record = RequestRecord::for_route(
+        let mut record = RequestRecord::for_route(
             &inbound.request_id,
             inbound.dialect,
             inbound.op,
@@ -229,6 +229,9 @@ impl Gateway {
             request.stream,
             &inbound.caller,
         );
+        if self.captures_bodies() {
+            record.request_body = Some(inbound.body.clone());
+        }
         let mut recorder = Recorder::new(self.sink(), started, record);
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {

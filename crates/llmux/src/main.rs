@@ -2,6 +2,7 @@
 //! `config check`, `config schema`, `models`, `usage`.
 
 mod cli;
+mod journal;
 mod keys;
 mod logging;
 mod usage;

@@ -9,6 +9,7 @@ mod env;
 mod errors;
 mod forwards;
 mod groups;
+mod journal;
 mod outbound;
 mod raw;
 mod sources;
@@ -28,6 +29,10 @@ use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
+pub use journal::{
+    JournalConfig, RawJournal, DEFAULT_JOURNAL_FILE, DEFAULT_JOURNAL_MAX_BODY_BYTES,
+    DEFAULT_JOURNAL_MAX_FILES, DEFAULT_JOURNAL_MAX_SIZE_MB,
+};
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
 pub use raw::schema_json;
 pub use units::{parse_duration, parse_size};
@@ -46,6 +51,8 @@ pub struct Config {
     pub usage: UsageConfig,
     /// How data-plane clients authenticate (`auth:`).
     pub auth: ClientAuth,
+    /// The request journal (`journal:`).
+    pub journal: JournalConfig,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.

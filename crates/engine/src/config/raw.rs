@@ -32,6 +32,9 @@ pub struct RawConfig {
     /// How data-plane clients authenticate.
     #[serde(default)]
     pub auth: super::client_auth::RawClientAuth,
+    /// The request journal (JSONL, rotated by size).
+    #[serde(default)]
+    pub journal: super::journal::RawJournal,
 }
 
 /// `server:` section.

@@ -254,3 +254,70 @@ fn usage_section() {
     let errors = errors_of("usage: { enabled: maybe }", &[]);
     assert!(errors[0].contains("usage"), "{errors:?}");
 }
+
+#[test]
+fn journal_section() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.journal, crate::config::JournalConfig::default());
+    assert!(!c.journal.enabled && !c.journal.captures_bodies());
+    assert_eq!(c.journal.max_size_bytes, 100 << 20);
+    assert_eq!((c.journal.max_files, c.journal.max_body_bytes), (5, 65_536));
+    assert_eq!(
+        c.journal.path_in(std::path::Path::new("/d")),
+        std::path::Path::new("/d/journal.jsonl")
+    );
+
+    let c = load(
+        "journal: { enabled: true, path: /var/log/j.jsonl, max_size_mb: 0.5, max_files: 2, \
+         capture_bodies: true, max_body_bytes: 100 }",
+        &[],
+    )
+    .unwrap();
+    assert!(c.journal.enabled && c.journal.captures_bodies());
+    assert_eq!(c.journal.max_size_bytes, 512 << 10);
+    assert_eq!((c.journal.max_files, c.journal.max_body_bytes), (2, 100));
+    assert_eq!(
+        c.journal.path_in(std::path::Path::new("/d")),
+        std::path::Path::new("/var/log/j.jsonl")
+    );
+    // Capture without the journal captures nothing.
+    let c = load("journal: { capture_bodies: true }", &[]).unwrap();
+    assert!(!c.journal.captures_bodies());
+
+    // (yaml, the path the error names, a word the message holds)
+    let bad = [
+        (
+            "journal: { max_size_mb: 0 }",
+            "journal.max_size_mb",
+            "above 0",
+        ),
+        (
+            "journal: { max_size_mb: -1 }",
+            "journal.max_size_mb",
+            "above 0",
+        ),
+        (
+            "journal: { max_files: 0 }",
+            "journal.max_files",
+            "at least 1",
+        ),
+        (
+            "journal: { max_body_bytes: 0 }",
+            "journal.max_body_bytes",
+            "capture_bodies",
+        ),
+        ("journal: { path: '' }", "journal.path", "empty"),
+        ("journal: { enable: true }", "journal.enable", "enabled"),
+        (
+            "journal: { max_files: many }",
+            "journal.max_files",
+            "journal",
+        ),
+    ];
+    for (yaml, path, word) in bad {
+        let errors = errors_of(yaml, &[]);
+        assert_eq!(errors.len(), 1, "{yaml}: {errors:?}");
+        assert!(errors[0].contains(path), "{yaml}: {errors:?}");
+        assert!(errors[0].contains(word), "{yaml}: {errors:?}");
+    }
+}

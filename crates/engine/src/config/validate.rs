@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "server",
     "data_dir",
     "default_model",
@@ -26,6 +26,7 @@ const TOP_KEYS: [&str; 8] = [
     "groups",
     "usage",
     "auth",
+    "journal",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -149,6 +150,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     }
     if let Some(v) = map.get("auth") {
         raw.auth = typed(v, "auth", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("journal") {
+        raw.journal = typed(v, "journal", errors).unwrap_or_default();
     }
     for (id, v) in entries(map.get("providers"), "providers", errors) {
         if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
@@ -359,6 +363,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         default_model: raw.default_model,
         usage: raw.usage.into(),
         auth: raw.auth.into(),
+        journal: super::journal::journal(raw.journal, errors),
         providers,
         models,
         groups,

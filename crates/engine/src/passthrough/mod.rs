@@ -241,6 +241,9 @@ impl Gateway {
             &inbound.caller,
         );
         record.error = (!status.is_success()).then_some("upstream_status");
+        if self.captures_bodies() {
+            record.request_body = Some(inbound.body.clone());
+        }
         let recorder = Recorder::new(self.sink(), started, record);
         let mut response_headers = response.headers;
         let total = (!is_stream).then_some(route.timeouts.total);

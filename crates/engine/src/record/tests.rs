@@ -38,6 +38,7 @@ fn blank() -> RequestRecord {
         attempts: 1,
         cost_usd: None,
         caller: Default::default(),
+        request_body: None,
     }
 }
 

@@ -13,7 +13,7 @@ use llmux_server::{AppState, Listeners};
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
-use crate::{keys, logging, usage};
+use crate::{journal, keys, logging, usage};
 use llmux_engine::tags::AuthMode;
 
 /// Runs the gateway until SIGTERM or Ctrl-C; SIGHUP reloads the configuration.
@@ -46,10 +46,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         &config.data_dir,
         config.auth.mode == AuthMode::ProxyKey,
     )?);
-    let sink: Arc<dyn RecordSink> = match &writer {
-        Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
-        None => Arc::new(LogSink),
-    };
+    let journal = journal::open_journal(&config.data_dir, &config.journal)?.map(Arc::new);
+    // Store, then journal, then the log line.
+    let mut sink: Arc<dyn RecordSink> = Arc::new(LogSink);
+    if let Some(j) = &journal {
+        sink = Arc::new(journal::JournalSink::new(j.clone(), sink));
+    }
+    if let Some(w) = &writer {
+        sink = Arc::new(usage::StoreSink::new(w.clone(), sink));
+    }
 
     // One worker: a single-threaded runtime, so the accept loop and the connections share one
     // thread and never wake each other across threads.
@@ -156,6 +161,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             dropped = w.dropped(),
             failed = w.failed(),
             "usage store closed"
+        );
+    }
+    if let Some(j) = journal {
+        j.shutdown();
+        tracing::info!(
+            target: "llmux",
+            written = j.written(),
+            dropped = j.dropped(),
+            failed = j.failed(),
+            "journal closed"
         );
     }
     result

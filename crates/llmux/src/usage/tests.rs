@@ -46,6 +46,7 @@ fn record() -> RequestRecord {
             client_ip: Some(std::net::IpAddr::from([10, 0, 0, 7])),
             admission: None,
         },
+        request_body: None,
     }
 }
 
