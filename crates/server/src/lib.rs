@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod error_response;
+pub mod http_metrics;
 pub mod listener;
 mod read_body;
 pub mod request_id;

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use llmux_engine::config::{Config, Env};
+use llmux_engine::metrics::{Metrics, MetricsSink, RowCounts};
 use llmux_engine::record::{LogSink, RecordSink};
+use llmux_store::BatchWriter;
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
 
@@ -40,10 +42,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before binding anything: a database that cannot open stops start-up.
     let writer = usage::open_writer(&config.data_dir, &config.usage)?.map(Arc::new);
     let usage_reader = usage::open_reader(&config.data_dir, &config.usage)?;
-    let sink: Arc<dyn RecordSink> = match &writer {
+    let stored: Arc<dyn RecordSink> = match &writer {
         Some(w) => Arc::new(usage::StoreSink::new(w.clone(), Arc::new(LogSink))),
         None => Arc::new(LogSink),
     };
+    // Metrics first in the chain: the recorder takes its active-requests unit from the head.
+    let metrics = Arc::new(Metrics::default());
+    if let Some(w) = &writer {
+        metrics.watch_usage_rows(Arc::new(WriterRows(w.clone())));
+    }
+    let sink: Arc<dyn RecordSink> = Arc::new(MetricsSink::new(metrics.clone(), stored));
 
     // One worker: a single-threaded runtime, so the accept loop and the connections share one
     // thread and never wake each other across threads.
@@ -86,7 +94,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         eprint!("{}", llmux_engine::summary::render(&config));
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let gateway = Arc::new(Gateway::new(snapshot, sink));
+        let gateway = Arc::new(Gateway::with_metrics(snapshot, sink, metrics));
         let state = AppState {
             gateway: gateway.clone(),
             usage: usage_reader,
@@ -127,6 +135,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     result
+}
+
+/// The usage writer's row counts, as the metrics read them at scrape time.
+struct WriterRows(Arc<BatchWriter>);
+
+impl RowCounts for WriterRows {
+    fn written(&self) -> u64 {
+        self.0.written()
+    }
+    fn dropped(&self) -> u64 {
+        self.0.dropped()
+    }
+    fn failed(&self) -> u64 {
+        self.0.failed()
+    }
 }
 
 /// Zero-downtime restarts (a new llmux binds the same ports with SO_REUSEPORT, then the old one

@@ -10,6 +10,7 @@ mod errors;
 mod forwards;
 mod gemini_provider;
 mod gemini_surface;
+mod llm_metrics;
 mod malformed_streams;
 mod member_limits;
 mod metrics;
