@@ -19,7 +19,7 @@ use crate::routing::group::Registry;
 use family::{header, label, sample, Counter, Entry, Family, Histogram};
 
 pub use family::{Active, BUCKETS, RATE_BUCKETS};
-pub use http::{method_label, status_class, HttpInFlight, HttpRoute};
+pub use http::{method_label, status_class, HttpError, HttpInFlight, HttpRoute};
 pub use labels::{BreakerCall, RateLimitScope, UpstreamError};
 pub use llm::{generation_speed, MetricsSink, RowCounts};
 

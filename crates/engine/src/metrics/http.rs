@@ -114,6 +114,17 @@ impl HttpRoute {
     }
 }
 
+/// A handle on one error series: `(listener, method, route, status, error)`.
+#[derive(Debug, Clone)]
+pub struct HttpError(Arc<Entry<5, Counter>>);
+
+impl HttpError {
+    /// Counts one error response.
+    pub fn inc(&self) {
+        self.0.value.inc();
+    }
+}
+
 /// A handle on one listener's in-flight gauge, looked up once when its router is built.
 #[derive(Debug, Clone)]
 pub struct HttpInFlight(Arc<Gauge>);
@@ -139,10 +150,12 @@ impl Metrics {
         [listener, method, route]: [&str; 3],
         status: &str,
         error: &str,
-    ) -> Arc<Entry<5, Counter>> {
-        self.http
-            .errors
-            .get([listener, method, route, status, error])
+    ) -> HttpError {
+        HttpError(
+            self.http
+                .errors
+                .get([listener, method, route, status, error]),
+        )
     }
 
     /// The in-flight gauge of `listener`.

@@ -59,12 +59,10 @@ fn requests_errors_durations_and_in_flight_render_what_was_counted() {
         "502",
         "upstream_status",
     )
-    .value
     .inc();
     let missing = m.http_route("fw", "GET", "unmatched");
     missing.finish(404, Duration::from_millis(1));
     m.http_error(["fw", "GET", "unmatched"], "404", "unknown_url")
-        .value
         .inc();
     let main = m.http_in_flight("main");
     let held = main.enter();
