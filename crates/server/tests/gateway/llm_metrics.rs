@@ -164,3 +164,96 @@ async fn a_forward_listener_counts_under_its_own_name() {
     );
     assert!(!text.contains(r#"listener="main",method="POST""#), "{text}");
 }
+
+/// Counts of a usage writer that never ran, so the usage row families are exported.
+struct NoRows;
+
+impl llmux_engine::metrics::RowCounts for NoRows {
+    fn written(&self) -> u64 {
+        0
+    }
+    fn dropped(&self) -> u64 {
+        0
+    }
+    fn failed(&self) -> u64 {
+        0
+    }
+}
+
+/// The metric names in a PromQL expression (`llmux_...` words).
+fn metric_names(expr: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("llmux_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(tail.len());
+        names.push(&tail[..end]);
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[tokio::test]
+async fn every_dashboard_panel_queries_families_llmux_exports() {
+    let dashboard: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/grafana/llmux-dashboard.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(dashboard["schemaVersion"].as_u64().unwrap() >= 36);
+    let h = Harness::start().await;
+    h.gateway
+        .metrics()
+        .watch_usage_rows(std::sync::Arc::new(NoRows));
+    let text = h.metrics_text().await;
+    // name -> type, from the `# TYPE` lines.
+    let families: std::collections::HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.strip_prefix("# TYPE ")?.split(' ');
+            Some((w.next()?, w.next()?))
+        })
+        .collect();
+    let panels = dashboard["panels"].as_array().unwrap();
+    let mut queried = 0;
+    for panel in panels.iter().filter(|p| p["type"] != "row") {
+        let title = panel["title"].as_str().unwrap();
+        assert_eq!(panel["datasource"]["uid"], "${DS_PROMETHEUS}", "{title}");
+        let targets = panel["targets"].as_array().unwrap();
+        assert!(!targets.is_empty(), "{title}: no query");
+        for expr in targets.iter().map(|t| t["expr"].as_str().unwrap()) {
+            let names = metric_names(expr);
+            assert!(!names.is_empty(), "{title}: `{expr}` names no llmux metric");
+            for name in names {
+                let known = families.contains_key(name)
+                    || name
+                        .strip_suffix("_bucket")
+                        .is_some_and(|base| families.get(base) == Some(&"histogram"));
+                assert!(known, "{title}: `{name}` is not exported");
+                queried += 1;
+            }
+        }
+    }
+    assert!(queried >= 9, "{queried}");
+    for title in [
+        "Requests/s by model",
+        "Error rate by status class",
+        "Time to first token p50 / p99",
+        "Request duration p50 / p99",
+        "Output tokens/s by model",
+        "Cost per hour by model (USD)",
+        "Active requests",
+        "Upstream errors/s",
+        "Circuit breaker state (0 closed, 1 open, 2 half-open)",
+    ] {
+        assert!(
+            panels.iter().any(|p| p["title"] == title),
+            "no panel `{title}`"
+        );
+    }
+}
