@@ -9,9 +9,9 @@ use anyhow::Context;
 use llmux_engine::config::{Config, Env};
 use llmux_engine::metrics::{Metrics, MetricsSink, RowCounts};
 use llmux_engine::record::{LogSink, RecordSink};
-use llmux_store::BatchWriter;
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
+use llmux_store::BatchWriter;
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
