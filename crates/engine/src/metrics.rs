@@ -208,7 +208,8 @@ impl Metrics {
     }
 
     /// Everything, in the Prometheus text format; the gauges are read from `registry` at
-    /// `now`. Label values are group, member and model names and error codes: never a key.
+    /// `now`. Label values are listener, group, provider, model and key names, route
+    /// templates and error codes: never a key itself, a request id or a raw path.
     pub fn render(&self, registry: &Registry, now: Instant) -> String {
         let mut out = String::with_capacity(8192);
         self.render_http(&mut out);
