@@ -19,7 +19,7 @@ pub struct Gateway {
     snapshot: ArcSwap<Snapshot>,
     sink: Arc<dyn RecordSink>,
     responses: ResponseStore,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     keys: crate::access::KeyRing,
     /// Whether records carry request bodies (the journal captures them); follows reloads.
     capture_bodies: AtomicBool,
@@ -28,13 +28,23 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway serving `snapshot`, sending request records to `sink`.
     pub fn new(snapshot: Snapshot, sink: Arc<dyn RecordSink>) -> Self {
+        Self::with_metrics(snapshot, sink, Arc::default())
+    }
+
+    /// A gateway counting into `metrics`, a registry its sink chain may also count into
+    /// (a [`MetricsSink`](crate::metrics::MetricsSink) built before the gateway).
+    pub fn with_metrics(
+        snapshot: Snapshot,
+        sink: Arc<dyn RecordSink>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let capture = snapshot.config.journal.captures_bodies();
         Gateway {
             capture_bodies: AtomicBool::new(capture),
             snapshot: ArcSwap::from_pointee(snapshot),
             sink,
             responses: ResponseStore::default(),
-            metrics: Metrics::default(),
+            metrics,
             keys: crate::access::KeyRing::new(),
         }
     }

@@ -1,21 +1,27 @@
-//! Prometheus metrics of routing and resilience: upstream attempts, their errors and time to
-//! the response head, retries, hedges, fallbacks, breaker calls and transitions, and rate
-//! limiting; plus gauges read from the member registry when scraped. One registry per
+//! Prometheus metrics: the data plane's HTTP requests (`http`), the LLM figures counted from
+//! request records (`llm`), and routing and resilience: upstream attempts, their errors and
+//! time to the response head, retries, hedges, fallbacks, breaker calls and transitions, and
+//! rate limiting; plus gauges read from the member registry and the usage writer's row counts
+//! when scraped. One registry per
 //! [`Gateway`](crate::Gateway) (no global statics); the text format is written by hand, since
 //! three metric types and a label escaper are all it takes.
 
 mod family;
+mod http;
 mod labels;
+mod llm;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::routing::breaker::BreakerState;
 use crate::routing::group::Registry;
 use family::{header, label, sample, Counter, Entry, Family, Histogram};
 
-pub use family::BUCKETS;
+pub use family::{Active, BUCKETS, RATE_BUCKETS};
+pub use http::{method_label, status_class, HttpError, HttpInFlight, HttpRoute};
 pub use labels::{BreakerCall, RateLimitScope, UpstreamError};
+pub use llm::{generation_speed, MetricsSink, RowCounts};
 
 /// The `Content-Type` of [`Metrics::render`]'s output (Prometheus text format 0.0.4).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -118,6 +124,15 @@ pub struct Metrics {
     groups: Family<1, GroupSeries>,
     fallbacks: Family<1, Counter>,
     rate_limited: [Counter; RateLimitScope::ALL.len()],
+    http: http::HttpFamilies,
+    llm: llm::LlmFamilies,
+    usage_rows: OnceLock<Arc<dyn RowCounts>>,
+}
+
+impl std::fmt::Debug for dyn RowCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RowCounts")
+    }
 }
 
 impl Default for Metrics {
@@ -132,6 +147,9 @@ impl Default for Metrics {
             groups: Family::new(LIMIT, labels_group, "group=\"_overflow\""),
             fallbacks: Family::new(LIMIT, labels_model, "model=\"_overflow\""),
             rate_limited: Default::default(),
+            http: http::HttpFamilies::default(),
+            llm: llm::LlmFamilies::default(),
+            usage_rows: OnceLock::new(),
         }
     }
 }
@@ -190,9 +208,12 @@ impl Metrics {
     }
 
     /// Everything, in the Prometheus text format; the gauges are read from `registry` at
-    /// `now`. Label values are group, member and model names and error codes: never a key.
+    /// `now`. Label values are listener, group, provider, model and key names, route
+    /// templates and error codes: never a key itself, a request id or a raw path.
     pub fn render(&self, registry: &Registry, now: Instant) -> String {
-        let mut out = String::with_capacity(4096);
+        let mut out = String::with_capacity(8192);
+        self.render_http(&mut out);
+        self.render_llm(&mut out);
         let upstreams = self.upstreams.all();
         let name = "llmux_upstream_requests_total";
         header(
@@ -253,6 +274,7 @@ impl Metrics {
             );
         }
         render_gauges(&mut out, registry, now);
+        self.render_usage_rows(&mut out);
         out
     }
 

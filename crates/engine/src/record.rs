@@ -199,6 +199,12 @@ impl crate::gateway::Gateway {
 pub trait RecordSink: Send + Sync + 'static {
     /// Takes one record; must not block.
     fn record(&self, record: RequestRecord);
+
+    /// A unit of the active-requests gauge, held by a [`Recorder`] from its start until its
+    /// record is emitted or discarded (dropping it gives it back). `None`: no gauge.
+    fn open(&self) -> Option<crate::metrics::Active> {
+        None
+    }
 }
 
 /// Writes each record as one `tracing` event at info level (target `llmux::request`).
@@ -239,12 +245,16 @@ pub struct Recorder {
     /// While false (an attempt waiting for its first event) dropping emits nothing: the
     /// attempt failed or lost a hedge, and the request's outcome is told elsewhere.
     armed: bool,
+    /// The active-requests gauge's unit, given back when the record is emitted or discarded,
+    /// or when the recorder is dropped (a held attempt abandoned): it cannot leak.
+    active: Option<crate::metrics::Active>,
 }
 
 impl Recorder {
     /// Starts recording a request.
     pub fn new(sink: Arc<dyn RecordSink>, started: Instant, record: RequestRecord) -> Self {
         Recorder {
+            active: sink.open(),
             sink,
             started,
             record: Some(record),
@@ -281,6 +291,7 @@ impl Recorder {
     pub fn discard(&mut self) {
         self.record = None;
         self.member = None;
+        self.active = None;
     }
 
     /// Marks the arrival of the first upstream body byte (first call wins).
@@ -332,6 +343,8 @@ impl Recorder {
                 member.finish(r.status < 500 && !broke, first_byte_at, tokens);
             }
             self.sink.record(r);
+            // After the record is counted: a scrape that sees the gauge back down sees it.
+            self.active = None;
         }
     }
 }

@@ -94,6 +94,9 @@ pub fn response(dialect: Dialect, err: &GatewayError, request_id: HeaderValue) -
     {
         headers.insert(header::RETRY_AFTER, v);
     }
+    // The `error` label of the HTTP error metrics.
+    resp.extensions_mut()
+        .insert(crate::http_metrics::ErrorCode(err.code()));
     resp
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod client_auth;
 pub mod error_response;
+pub mod http_metrics;
 pub mod listener;
 mod read_body;
 pub mod request_id;

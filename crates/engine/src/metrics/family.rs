@@ -1,10 +1,10 @@
-//! The building blocks of the metrics registry: atomic counters and histograms, label sets
-//! created on first use (looked up without allocating), and the Prometheus text encoding.
+//! The building blocks of the metrics registry: atomic counters, gauges and histograms, label
+//! sets created on first use (looked up without allocating), and the Prometheus text encoding.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -18,9 +18,68 @@ impl Counter {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Adds `n`.
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// The count so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A monotonic counter of a fractional amount (dollars), kept as `f64` bits.
+#[derive(Debug, Default)]
+pub struct FloatCounter(AtomicU64);
+
+impl FloatCounter {
+    /// Adds `v` (ignored unless finite and positive, so the counter never goes down).
+    pub fn add(&self, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            return;
+        }
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((f64::from_bits(bits) + v).to_bits())
+            });
+    }
+
+    /// The sum so far.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// A gauge of things in progress, changed only through [`Active`] guards.
+#[derive(Debug, Default)]
+pub struct Gauge(AtomicI64);
+
+impl Gauge {
+    /// The current value. Acquire: what a finished request counted before giving its slot
+    /// back is visible to whoever sees the slot given back.
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// One unit of a [`Gauge`], held while something is in progress and given back when dropped,
+/// so no path (error, cancellation, a discarded attempt) can leak it.
+#[derive(Debug)]
+pub struct Active(Arc<Gauge>);
+
+impl Active {
+    /// Takes one unit of `gauge`.
+    pub fn new(gauge: Arc<Gauge>) -> Self {
+        gauge.0.fetch_add(1, Ordering::Relaxed);
+        Active(gauge)
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -55,20 +114,75 @@ impl Histogram {
 
     /// Writes the `_bucket`, `_sum` and `_count` lines of one label set.
     pub(super) fn encode(&self, out: &mut String, name: &str, labels: &str) {
-        let mut cumulative = 0u64;
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in self.buckets.iter().enumerate() {
-            cumulative += b.load(Ordering::Relaxed);
-            let le = BUCKETS.get(i).map_or("+Inf".to_owned(), f64::to_string);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
-            );
-        }
         let sum = Duration::from_nanos(self.sum_nanos.load(Ordering::Relaxed)).as_secs_f64();
-        sample(out, &format!("{name}_sum"), labels, "", sum);
-        sample(out, &format!("{name}_count"), labels, "", cumulative);
+        encode_histogram(out, name, labels, &BUCKETS, &self.buckets, sum);
     }
+}
+
+/// Upper bounds of the generation-speed histogram (output tokens per second): from a large
+/// model on a busy CPU to a small one on a fast accelerator.
+pub const RATE_BUCKETS: [f64; 15] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 500.0, 750.0, 1000.0,
+];
+
+/// A histogram of rates (tokens per second) over [`RATE_BUCKETS`] (plus `+Inf`).
+#[derive(Debug, Default)]
+pub struct RateHistogram {
+    buckets: [AtomicU64; RATE_BUCKETS.len() + 1],
+    sum: FloatCounter,
+}
+
+impl RateHistogram {
+    /// Counts one observation (ignored unless finite and not negative).
+    pub fn observe(&self, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            return;
+        }
+        let slot = RATE_BUCKETS
+            .iter()
+            .position(|&le| v <= le)
+            .unwrap_or(RATE_BUCKETS.len());
+        if let Some(b) = self.buckets.get(slot) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum.add(v);
+    }
+
+    /// Writes the `_bucket`, `_sum` and `_count` lines of one label set.
+    pub(super) fn encode(&self, out: &mut String, name: &str, labels: &str) {
+        encode_histogram(
+            out,
+            name,
+            labels,
+            &RATE_BUCKETS,
+            &self.buckets,
+            self.sum.get(),
+        );
+    }
+}
+
+/// Writes a histogram's cumulative `_bucket` lines (`counts` per bucket, not cumulative, the
+/// last one `+Inf`), then `_sum` and `_count`.
+fn encode_histogram(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    bounds: &[f64],
+    counts: &[AtomicU64],
+    sum: f64,
+) {
+    let mut cumulative = 0u64;
+    let sep = if labels.is_empty() { "" } else { "," };
+    for (i, b) in counts.iter().enumerate() {
+        cumulative += b.load(Ordering::Relaxed);
+        let le = bounds.get(i).map_or("+Inf".to_owned(), f64::to_string);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}"
+        );
+    }
+    sample(out, &format!("{name}_sum"), labels, "", sum);
+    sample(out, &format!("{name}_count"), labels, "", cumulative);
 }
 
 /// One label set of a family and its series.

@@ -35,14 +35,33 @@ fn an_empty_registry_renders_every_family_header_and_zero_rate_limits() {
         ("llmux_ratelimit_total", "counter"),
         ("llmux_upstream_in_flight", "gauge"),
         ("llmux_circuitbreaker_state", "gauge"),
+        ("llmux_http_requests_total", "counter"),
+        ("llmux_http_request_duration_seconds", "histogram"),
+        ("llmux_http_request_errors_total", "counter"),
+        ("llmux_http_requests_in_flight", "gauge"),
+        ("llmux_llm_requests_total", "counter"),
+        ("llmux_llm_time_to_first_token_seconds", "histogram"),
+        ("llmux_llm_request_duration_seconds", "histogram"),
+        ("llmux_llm_input_tokens_total", "counter"),
+        ("llmux_llm_output_tokens_total", "counter"),
+        ("llmux_llm_cached_tokens_total", "counter"),
+        ("llmux_llm_reasoning_tokens_total", "counter"),
+        ("llmux_llm_generation_tokens_per_second", "histogram"),
+        ("llmux_llm_cost_usd_total", "counter"),
+        ("llmux_llm_active_requests", "gauge"),
     ] {
         assert!(out.contains(&format!("# HELP {name} ")), "{name}");
         assert!(out.contains(&format!("# TYPE {name} {kind}\n")), "{name}");
     }
+    assert!(
+        !out.contains("llmux_usage_rows"),
+        "usage rows without a writer"
+    );
     let sample_lines: Vec<_> = out.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(
         sample_lines,
         [
+            "llmux_llm_active_requests 0",
             "llmux_ratelimit_total{scope=\"client_ip\"} 0",
             "llmux_ratelimit_total{scope=\"forward\"} 0",
             "llmux_ratelimit_total{scope=\"member\"} 0",

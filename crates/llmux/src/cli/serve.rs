@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use llmux_engine::config::{Config, Env};
+use llmux_engine::metrics::{Metrics, MetricsSink, RowCounts};
 use llmux_engine::record::{LogSink, RecordSink};
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
+use llmux_store::BatchWriter;
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
@@ -47,7 +49,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.auth.mode == AuthMode::ProxyKey,
     )?);
     let journal = journal::open_journal(&config.data_dir, &config.journal)?.map(Arc::new);
-    // Store, then journal, then the log line.
+    // Metrics, then store, then journal, then the log line. Metrics come first: the recorder
+    // takes its active-requests unit from the head of the chain.
     let mut sink: Arc<dyn RecordSink> = Arc::new(LogSink);
     if let Some(j) = &journal {
         sink = Arc::new(journal::JournalSink::new(j.clone(), sink));
@@ -55,6 +58,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(w) = &writer {
         sink = Arc::new(usage::StoreSink::new(w.clone(), sink));
     }
+    let metrics = Arc::new(Metrics::default());
+    if let Some(w) = &writer {
+        metrics.watch_usage_rows(Arc::new(WriterRows(w.clone())));
+    }
+    let sink: Arc<dyn RecordSink> = Arc::new(MetricsSink::new(metrics.clone(), sink));
 
     // One worker: a single-threaded runtime, so the accept loop and the connections share one
     // thread and never wake each other across threads.
@@ -102,7 +110,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprint!("{}", llmux_engine::summary::render(&config));
         warn_about_auth(&config);
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let gateway = Arc::new(Gateway::new(snapshot, sink));
+        let gateway = Arc::new(Gateway::with_metrics(snapshot, sink, metrics));
         let key_source = key_source_task;
         let loaded = key_source.sync(gateway.keys())?;
         if gateway.snapshot().config.auth.mode == AuthMode::ProxyKey && loaded == 0 {
@@ -174,6 +182,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     result
+}
+
+/// The usage writer's row counts, as the metrics read them at scrape time.
+struct WriterRows(Arc<BatchWriter>);
+
+impl RowCounts for WriterRows {
+    fn written(&self) -> u64 {
+        self.0.written()
+    }
+    fn dropped(&self) -> u64 {
+        self.0.dropped()
+    }
+    fn failed(&self) -> u64 {
+        self.0.failed()
+    }
 }
 
 /// Zero-downtime restarts (a new llmux binds the same ports with SO_REUSEPORT, then the old one

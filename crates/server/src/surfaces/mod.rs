@@ -42,22 +42,29 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The data-plane router of listener `name`: every surface, behind the listener's limits and
-/// path rules.
+/// path rules, and its HTTP metrics.
 pub fn router_for(state: AppState, name: &str) -> Router {
     let mut router = Router::new();
     for add in SURFACES {
         router = add(router);
     }
+    let name: std::sync::Arc<str> = name.into();
     let ctx = crate::listener::ListenerCtx {
         state: state.clone(),
-        name: name.into(),
+        name: name.clone(),
     };
+    let metrics = crate::http_metrics::HttpMetricsCtx::new(state.gateway.clone(), name);
     router
         .fallback(openai::not_found)
         .method_not_allowed_fallback(openai::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             ctx,
             crate::listener::admit,
+        ))
+        // Outermost: requests the listener refuses are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::http_metrics::track,
         ))
         .with_state(state)
 }

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use llmux_engine::config::{Config, Env};
+use llmux_engine::metrics::{Metrics, MetricsSink};
 use llmux_engine::record::{RecordSink, RequestRecord};
 use llmux_engine::{Gateway, Snapshot};
 use llmux_server::{AppState, Listeners};
@@ -90,9 +91,13 @@ impl Harness {
         let config = Config::load(Some(("test.yaml", &text)), &Env::default())
             .unwrap_or_else(|e| panic!("{e}"));
         let records = Arc::new(Records::default());
-        let gateway = Arc::new(Gateway::new(
+        // As `llmux serve` chains it: metrics first, then (here) the collected records.
+        let metrics = Arc::new(Metrics::default());
+        let sink = Arc::new(MetricsSink::new(metrics.clone(), records.clone()));
+        let gateway = Arc::new(Gateway::with_metrics(
             Snapshot::build(config).unwrap(),
-            records.clone(),
+            sink,
+            metrics,
         ));
         let mut listeners = Listeners::bind(
             "127.0.0.1:0".parse().unwrap(),

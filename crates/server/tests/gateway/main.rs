@@ -11,6 +11,7 @@ mod forwards;
 mod gemini_provider;
 mod gemini_surface;
 mod keys;
+mod llm_metrics;
 mod malformed_streams;
 mod member_limits;
 mod metrics;

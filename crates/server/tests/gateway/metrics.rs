@@ -63,9 +63,12 @@ async fn scrape(h: &Harness) -> String {
             "text/plain; version=0.0.4; charset=utf-8"
         );
         let text = resp.text().await.unwrap();
-        let busy = text
-            .lines()
-            .any(|l| l.starts_with("llmux_upstream_in_flight{") && !l.ends_with(" 0"));
+        let busy = text.lines().any(|l| {
+            (l.starts_with("llmux_upstream_in_flight{")
+                || l.starts_with("llmux_http_requests_in_flight{")
+                || l.starts_with("llmux_llm_active_requests "))
+                && !l.ends_with(" 0")
+        });
         if !busy || Instant::now() > deadline {
             assert!(!text.contains("sk-secret"), "a key in the metrics");
             return text;
@@ -315,5 +318,25 @@ models:
             // d serves outside any group: no member state, no gauges.
             r#"llmux_upstream_in_flight{upstream="d/mock-model"}"#,
         ],
+    );
+    // One LLM record per client request, whatever its attempts (retried, fallen back,
+    // hedged): the held and discarded attempts left no record and no active request behind.
+    let llm_requests: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("llmux_llm_requests_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(llm_requests, 4, "{text}");
+    assert_series(
+        &text,
+        &[
+            ("llmux_llm_active_requests", 0),
+            (r#"llmux_http_requests_in_flight{listener="main"}"#, 0),
+            (
+                r#"llmux_llm_requests_total{model="mock-model",provider="c",key="",status_class="2xx"}"#,
+                2,
+            ),
+        ],
+        &[],
     );
 }
