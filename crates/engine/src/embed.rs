@@ -77,7 +77,7 @@ impl Gateway {
             false,
             &call.caller,
         );
-        let mut recorder = Recorder::new(self.sink(), started, record);
+        let mut recorder = Recorder::new(self.sink(), started, record, snapshot.pricing.clone());
         if let Some(tokens) = prompt_tokens {
             recorder.usage(Usage {
                 prompt_tokens: tokens,

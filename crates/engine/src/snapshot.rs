@@ -95,6 +95,9 @@ pub struct Snapshot {
     forwards: HashMap<String, Forward>,
     /// Unix time the snapshot was built (the `created` of listed models).
     pub created: u64,
+    /// Prices: the built-in table with this configuration's overrides; every request's
+    /// cost (record and `x-llmux-cost-usd`) comes from it.
+    pub pricing: Arc<crate::pricing::Pricing>,
 }
 
 impl Snapshot {
@@ -130,6 +133,7 @@ impl Snapshot {
             by_group: HashMap::new(),
             forwards: HashMap::new(),
             registry,
+            pricing: Arc::new(crate::config::build_pricing(&config)),
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -9,6 +9,7 @@ mod errors;
 mod forwards;
 mod groups;
 mod outbound;
+mod pricing;
 mod raw;
 mod sources;
 mod units;
@@ -27,6 +28,7 @@ use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
+pub use pricing::{build as build_pricing, RawPrice, RawPricing};
 pub use raw::schema_json;
 pub use units::{parse_duration, parse_size};
 pub use usage::{RawUsage, UsageConfig, DEFAULT_RETENTION_DAYS};
@@ -42,6 +44,8 @@ pub struct Config {
     pub default_model: Option<String>,
     /// Per-request usage storage (`usage:`).
     pub usage: UsageConfig,
+    /// Price overrides (`pricing:`): `model` or `provider/model` → price, as written.
+    pub pricing: Vec<(String, crate::pricing::PriceOverride)>,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.
@@ -356,6 +360,8 @@ pub struct ModelConfig {
     pub fallbacks: Vec<String>,
     /// Whether a prompt too long for the model also falls back.
     pub fallback_on_context_length: bool,
+    /// The price of every request made under this name, over any other price.
+    pub price: Option<crate::pricing::PriceOverride>,
 }
 
 /// The embedded defaults.

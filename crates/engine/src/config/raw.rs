@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// Per-request usage storage.
     #[serde(default)]
     pub usage: super::usage::RawUsage,
+    /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
+    #[serde(default)]
+    pub pricing: super::pricing::RawPricing,
 }
 
 /// `server:` section.
@@ -379,6 +382,8 @@ pub struct RawProfile {
     pub clamp: Option<serde_json::Map<String, serde_json::Value>>,
     /// Free text shown in model listings.
     pub description: Option<String>,
+    /// Price of requests made under this name (USD per million tokens), over any other.
+    pub price: Option<Box<super::pricing::RawPrice>>,
 }
 
 /// A duration (`30s`, `500ms`, `5m`, or a number of seconds) or a size (`16MiB`, or bytes).
