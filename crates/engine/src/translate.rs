@@ -229,7 +229,7 @@ impl Gateway {
             request.stream,
             &inbound.caller,
         );
-        let mut recorder = Recorder::new(self.sink(), started, record);
+        let mut recorder = Recorder::new(self.sink(), started, record, self.pricing());
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
             headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
@@ -297,6 +297,11 @@ impl Gateway {
             }
             if let Some(usage) = answer.usage {
                 recorder.usage(usage);
+            }
+            if recorder.wants_reported_cost() {
+                if let Some(cost) = llmux_protocol::openai::reported_cost(&bytes) {
+                    recorder.reported_cost(cost);
+                }
             }
             headers.insert(
                 header::CONTENT_TYPE,
