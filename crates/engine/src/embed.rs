@@ -43,6 +43,8 @@ pub struct Embedded {
     pub vectors: Vec<Vec<f64>>,
     /// Input tokens, when the provider reports them.
     pub prompt_tokens: Option<u64>,
+    /// Cost in USD (the record's), for the `x-llmux-cost-usd` header; `None` when unknown.
+    pub cost_usd: Option<f64>,
 }
 
 impl Gateway {
@@ -84,11 +86,13 @@ impl Gateway {
                 ..Usage::default()
             });
         }
+        let cost_usd = recorder.answer_cost();
         recorder.finish();
         Ok(Embedded {
             model: call.model,
             vectors,
             prompt_tokens,
+            cost_usd,
         })
     }
 }
