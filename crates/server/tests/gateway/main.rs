@@ -23,3 +23,4 @@ mod streaming;
 mod translate;
 mod upstream_headers;
 mod usage_api;
+mod usage_cost;
