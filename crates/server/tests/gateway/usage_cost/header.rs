@@ -148,3 +148,36 @@ async fn openrouter_stated_cost_wins_in_streams_passthrough_and_translated() {
         assert_eq!(r.cost_usd, Some(0.0456), "{client}");
     }
 }
+
+#[tokio::test]
+async fn a_reload_picks_up_new_prices() {
+    let (_dir, h) = start().await;
+    let cost = |h: &Harness| {
+        let (path, body) = request("openai", "paid2/gpt-4.1-nano", false);
+        let req = h
+            .post(&path, &body)
+            .header("x-mock-fixture", "openai-chat/nonstream-text.json");
+        async move {
+            let resp = req.send().await.unwrap();
+            let v = resp.headers()["x-llmux-cost-usd"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let _ = resp.bytes().await.unwrap();
+            v
+        }
+    };
+    // 16 + 363 tokens at 1 / 1.
+    assert_eq!(cost(&h).await, "0.000379");
+    let text = config(&h.mock.url()).replace(
+        "paid2/gpt-4.1-nano: { input: 1, output: 1 }",
+        "paid2/gpt-4.1-nano: { input: 2, output: 2 }",
+    );
+    let config = llmux_engine::config::Config::load(
+        Some(("test.yaml", &text)),
+        &llmux_engine::config::Env::default(),
+    )
+    .unwrap();
+    h.gateway.reload(config).unwrap();
+    assert_eq!(cost(&h).await, "0.000758");
+}
