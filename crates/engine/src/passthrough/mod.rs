@@ -237,8 +237,9 @@ impl Gateway {
         let mut response_headers = response.headers;
         let total = (!is_stream).then_some(route.timeouts.total);
         // A whole JSON answer is read before its head, so its cost can go in a header.
+        // Streams that are not SSE (Ollama's NDJSON, Gemini's JSON array) keep flowing.
         let (upstream_body, mode) = match mode {
-            Mode::Json { .. } => {
+            Mode::Json { .. } if !is_stream => {
                 recorder.hold(); // a failed read is this attempt's error, not a record
                 let answer = whole::read(&provider.id, response.body, route.timeouts.total).await?;
                 recorder.arm();

@@ -59,6 +59,7 @@ async fn start() -> (tempfile::TempDir, Harness) {
     for f in [
         "openai-chat/nonstream-text.json",
         "ollama/chat-nonstream.json",
+        "ollama/chat-stream.ndjson",
     ] {
         let to = dir.path().join(f);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -180,4 +181,29 @@ async fn a_reload_picks_up_new_prices() {
     .unwrap();
     h.gateway.reload(config).unwrap();
     assert_eq!(cost(&h).await, "0.000758");
+}
+
+#[tokio::test]
+async fn streams_that_are_not_sse_are_not_held_back_for_the_cost() {
+    let (_dir, h) = start().await;
+    // Ollama's NDJSON stream passes through; 5 lines, 300 ms apart.
+    let (path, body) = request("ollama", "llama3.2", true);
+    let started = std::time::Instant::now();
+    let mut resp = h
+        .post(&path, &body)
+        .header("x-mock-chunk-delay-ms", "300")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("x-llmux-cost-usd").is_none());
+    let first = resp.chunk().await.unwrap().unwrap();
+    assert!(!first.is_empty());
+    let first_at = started.elapsed();
+    while resp.chunk().await.unwrap().is_some() {}
+    let total = started.elapsed();
+    assert!(
+        first_at + std::time::Duration::from_millis(600) < total,
+        "the first line came at {first_at:?}, the end at {total:?}: the stream was buffered"
+    );
 }
