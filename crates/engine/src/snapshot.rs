@@ -50,6 +50,19 @@ pub struct Route<'s> {
     pub timeouts: &'s Timeouts,
 }
 
+impl Route<'_> {
+    /// What the prices see of this route for a request made under the name `requested`:
+    /// `snapshot.pricing.cost_of(&route.served(requested), &usage, None)` is its cost.
+    pub fn served<'a>(&'a self, requested: &'a str) -> crate::pricing::Served<'a> {
+        crate::pricing::Served {
+            provider: self.provider.pricing.provider_ref(),
+            provider_id: &self.provider.id,
+            model: self.model,
+            requested,
+        }
+    }
+}
+
 /// What serves a requested model name.
 #[derive(Debug, Clone)]
 pub enum Serving<'s> {
