@@ -47,6 +47,8 @@ pub struct Embedded {
     pub vectors: Vec<Vec<f64>>,
     /// Input tokens, when the provider reports them.
     pub prompt_tokens: Option<u64>,
+    /// Cost in USD (the record's), for the `x-llmux-cost-usd` header; `None` when unknown.
+    pub cost_usd: Option<f64>,
 }
 
 impl Gateway {
@@ -105,18 +107,20 @@ impl Gateway {
             false,
             &caller,
         );
-        let mut recorder = Recorder::new(self.sink(), started, record);
+        let mut recorder = Recorder::new(self.sink(), started, record, snapshot.pricing.clone());
         if let Some(tokens) = prompt_tokens {
             recorder.usage(Usage {
                 prompt_tokens: tokens,
                 ..Usage::default()
             });
         }
+        let cost_usd = recorder.answer_cost();
         recorder.finish();
         Ok(Embedded {
             model: call.model.clone(),
             vectors,
             prompt_tokens,
+            cost_usd,
         })
     }
 }

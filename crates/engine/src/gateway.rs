@@ -91,6 +91,11 @@ impl Gateway {
         self.capture_bodies.load(Ordering::Relaxed)
     }
 
+    /// The prices of the current snapshot (one load, no snapshot clone).
+    pub(crate) fn pricing(&self) -> Arc<crate::pricing::Pricing> {
+        self.snapshot.load().pricing.clone()
+    }
+
     /// The record sink.
     pub fn sink(&self) -> Arc<dyn RecordSink> {
         self.sink.clone()

@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 use llmux_protocol::{Dialect, Usage};
 
 use crate::caller::Caller;
-use crate::pricing::Pricing;
+use crate::pricing::{Pricing, Served};
 use crate::routing::group::MemberGuard;
 use crate::snapshot::PricingRef;
 
 #[cfg(test)]
 mod tests;
+
+/// The preset id of OpenRouter, whose answers carry their exact cost.
+const OPENROUTER: &str = "openrouter";
 
 /// What happened to one request.
 #[derive(Debug, Clone)]
@@ -45,8 +48,9 @@ pub struct RequestRecord {
     pub error: Option<&'static str>,
     /// Upstream attempts made (retries, failovers and fallbacks included).
     pub attempts: u32,
-    /// Cost in USD from the built-in prices, set once when the record is finished; `None`
-    /// when it cannot be known (unknown price, or no usage from a paid provider).
+    /// Cost in USD (reported by the provider, or from the snapshot's prices), set once when
+    /// the record is finished; `None` when it cannot be known (unknown price, or no usage
+    /// from a paid provider).
     pub cost_usd: Option<f64>,
     /// Who sent the request (key, tags, address).
     pub caller: Caller,
@@ -91,16 +95,24 @@ impl RequestRecord {
         }
     }
 
-    /// The request's cost from the built-in prices: `0.0` for a local provider, `None` when
-    /// a paid provider reported no usage or the model's price is unknown.
-    pub fn compute_cost(&self) -> Option<f64> {
+    /// The request's cost from `prices` (the snapshot's: built-in table and configured
+    /// overrides), or `reported_cost` when the provider stated it (OpenRouter): `0.0` for a
+    /// local provider without a configured price, `None` when a paid provider reported no
+    /// usage or the model's price is unknown.
+    pub fn compute_cost(&self, prices: &Pricing, reported_cost: Option<f64>) -> Option<f64> {
         let provider = self.pricing.provider_ref();
-        let usage = match (&self.usage, provider.local) {
+        let usage = match (&self.usage, provider.local || reported_cost.is_some()) {
             (Some(u), _) => *u,
             (None, true) => Usage::default(),
             (None, false) => return None,
         };
-        Pricing::builtin().cost(provider, &self.upstream_model, &usage, None)
+        let served = Served {
+            provider,
+            provider_id: &self.provider,
+            model: &self.upstream_model,
+            requested: &self.requested_model,
+        };
+        prices.cost_of(&served, &usage, reported_cost)
     }
 }
 
@@ -241,6 +253,10 @@ pub struct Recorder {
     sink: Arc<dyn RecordSink>,
     started: Instant,
     record: Option<RequestRecord>,
+    /// The prices of the snapshot that served the request.
+    prices: Arc<Pricing>,
+    /// The cost the provider stated itself (OpenRouter's `usage.cost`), if any.
+    reported_cost: Option<f64>,
     member: Option<MemberGuard>,
     /// While false (an attempt waiting for its first event) dropping emits nothing: the
     /// attempt failed or lost a hedge, and the request's outcome is told elsewhere.
@@ -251,13 +267,20 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts recording a request.
-    pub fn new(sink: Arc<dyn RecordSink>, started: Instant, record: RequestRecord) -> Self {
+    /// Starts recording a request whose cost `prices` will tell.
+    pub fn new(
+        sink: Arc<dyn RecordSink>,
+        started: Instant,
+        record: RequestRecord,
+        prices: Arc<Pricing>,
+    ) -> Self {
         Recorder {
             active: sink.open(),
             sink,
             started,
             record: Some(record),
+            prices,
+            reported_cost: None,
             member: None,
             armed: true,
         }
@@ -302,11 +325,42 @@ impl Recorder {
         }
     }
 
+    /// Marks the arrival of the first upstream body byte at `at` (first call wins).
+    pub fn first_byte_at(&mut self, at: Instant) {
+        let ttft = at.saturating_duration_since(self.started);
+        if let Some(r) = self.record.as_mut() {
+            r.ttft.get_or_insert(ttft);
+        }
+    }
+
     /// Sets the usage the provider reported.
     pub fn usage(&mut self, usage: Usage) {
         if let Some(r) = self.record.as_mut() {
             r.usage = Some(usage);
         }
+    }
+
+    /// Whether the provider states each request's cost in its usage (OpenRouter), so the
+    /// taps should look for it.
+    pub fn wants_reported_cost(&self) -> bool {
+        self.record
+            .as_ref()
+            .is_some_and(|r| r.pricing.preset == Some(OPENROUTER))
+    }
+
+    /// Sets the cost the provider stated for the request (wins over any computed one).
+    pub fn reported_cost(&mut self, usd: f64) {
+        self.reported_cost = Some(usd);
+    }
+
+    /// The cost of a finished non-streamed answer, for the `x-llmux-cost-usd` header: the
+    /// same number the record will hold; `None` for streams, failed answers and unknown costs.
+    pub fn answer_cost(&self) -> Option<f64> {
+        let r = self.record.as_ref()?;
+        if r.stream || !(200..300).contains(&r.status) {
+            return None;
+        }
+        r.compute_cost(&self.prices, self.reported_cost)
     }
 
     /// Records an error code (first one wins).
@@ -320,7 +374,7 @@ impl Recorder {
     pub fn finish(&mut self) {
         if let Some(mut r) = self.record.take() {
             r.duration = self.started.elapsed();
-            r.cost_usd = r.compute_cost();
+            r.cost_usd = r.compute_cost(&self.prices, self.reported_cost);
             if let Some(admission) = &r.caller.admission {
                 // A failed answer without usage was not billed upstream.
                 let cost = r

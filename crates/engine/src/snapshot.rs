@@ -50,6 +50,19 @@ pub struct Route<'s> {
     pub timeouts: &'s Timeouts,
 }
 
+impl Route<'_> {
+    /// What the prices see of this route for a request made under the name `requested`:
+    /// `snapshot.pricing.cost_of(&route.served(requested), &usage, None)` is its cost.
+    pub fn served<'a>(&'a self, requested: &'a str) -> crate::pricing::Served<'a> {
+        crate::pricing::Served {
+            provider: self.provider.pricing.provider_ref(),
+            provider_id: &self.provider.id,
+            model: self.model,
+            requested,
+        }
+    }
+}
+
 /// What serves a requested model name.
 #[derive(Debug, Clone)]
 pub enum Serving<'s> {
@@ -95,6 +108,9 @@ pub struct Snapshot {
     forwards: HashMap<String, Forward>,
     /// Unix time the snapshot was built (the `created` of listed models).
     pub created: u64,
+    /// Prices: the built-in table with this configuration's overrides; every request's
+    /// cost (record and `x-llmux-cost-usd`) comes from it.
+    pub pricing: Arc<crate::pricing::Pricing>,
 }
 
 impl Snapshot {
@@ -130,6 +146,7 @@ impl Snapshot {
             by_group: HashMap::new(),
             forwards: HashMap::new(),
             registry,
+            pricing: Arc::new(crate::config::build_pricing(&config)),
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -232,7 +232,7 @@ impl Gateway {
         if self.captures_bodies() {
             record.request_body = Some(inbound.body.clone());
         }
-        let mut recorder = Recorder::new(self.sink(), started, record);
+        let mut recorder = Recorder::new(self.sink(), started, record, self.pricing());
         let mut headers = HeaderMap::new();
         if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", provider.id, route.model)) {
             headers.insert(HeaderName::from_static(llmux_headers::UPSTREAM), v);
@@ -300,6 +300,11 @@ impl Gateway {
             }
             if let Some(usage) = answer.usage {
                 recorder.usage(usage);
+            }
+            if recorder.wants_reported_cost() {
+                if let Some(cost) = llmux_protocol::openai::reported_cost(&bytes) {
+                    recorder.reported_cost(cost);
+                }
             }
             headers.insert(
                 header::CONTENT_TYPE,

@@ -97,6 +97,40 @@ pub fn tail_usage(tail: &[u8]) -> Option<Usage> {
     chunk_usage(tail)
 }
 
+/// The exact cost in USD an OpenRouter answer states in its `usage` object (a non-streamed
+/// body's tail, or the final stream chunk's payload): `usage.cost`, what OpenRouter charged;
+/// with `usage.is_byok: true` (the request ran on the caller's own provider key) plus
+/// `usage.cost_details.upstream_inference_cost`, which that provider bills separately.
+///
+/// `None` when the usage object has no numeric `cost`, or the sum is negative or not finite.
+pub fn reported_cost(data: &[u8]) -> Option<f64> {
+    #[derive(Deserialize)]
+    struct Wire {
+        #[serde(default)]
+        cost: Option<f64>,
+        #[serde(default)]
+        is_byok: Option<bool>,
+        #[serde(default)]
+        cost_details: Option<Details>,
+    }
+    #[derive(Deserialize)]
+    struct Details {
+        #[serde(default)]
+        upstream_inference_cost: Option<f64>,
+    }
+    let start = usage_object_start(data)?;
+    let mut values = serde_json::Deserializer::from_slice(&data[start..]).into_iter::<Wire>();
+    let w = values.next()?.ok()?;
+    let upstream = match w.is_byok {
+        Some(true) => w
+            .cost_details
+            .and_then(|d| d.upstream_inference_cost)
+            .unwrap_or(0.0),
+        _ => 0.0,
+    };
+    Some(w.cost? + upstream).filter(|c| c.is_finite() && *c >= 0.0)
+}
+
 /// True when a chunk payload is the extra usage-only chunk (`"choices":[]` plus `usage`) that
 /// `stream_options.include_usage` adds at the end of a stream.
 pub fn is_usage_only_chunk(data: &[u8]) -> bool {

@@ -59,6 +59,7 @@ pub fn tags_of(
 /// the key's window and budget must hold the request's estimate. The admission goes into
 /// `inbound.caller`, to be settled when the request's record is emitted.
 pub fn admit_request(
+    snapshot: &Snapshot,
     inbound: &mut Inbound,
     plan: &Plan<'_>,
     model: &str,
@@ -68,23 +69,23 @@ pub fn admit_request(
         return Ok(());
     };
     let output = max_output.unwrap_or(DEFAULT_OUTPUT_ESTIMATE);
-    let admission = admit(key, inbound.body.len(), Some(plan), model, output)?;
+    let prompt = prompt_estimate(inbound.body.len());
+    let estimate_usd = estimate_cost(&snapshot.pricing, plan, model, prompt, output);
+    let admission = admit(key, inbound.body.len(), estimate_usd, model, output)?;
     inbound.caller.admission = Some(Arc::new(admission));
     Ok(())
 }
 
-/// Admits a request of `body_len` bytes for `model` (served by `plan`, when known: without
-/// it the cost estimate is unknown) that may produce `output` tokens.
+/// Admits a request of `body_len` bytes for `model`, estimated to cost `estimate_usd`
+/// (`None`: unknown), that may produce `output` tokens.
 pub fn admit(
     key: &KeyEntry,
     body_len: usize,
-    plan: Option<&Plan<'_>>,
+    estimate_usd: Option<f64>,
     model: &str,
     output: u64,
 ) -> Result<super::Admission, GatewayError> {
-    // Characters / 4: the same rough count the member windows use before usage is known.
-    let prompt = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
-    let estimate_usd = plan.and_then(|p| estimate_cost(p, prompt, output));
+    let prompt = prompt_estimate(body_len);
     key.admit(
         model,
         prompt.saturating_add(output),
@@ -93,6 +94,11 @@ pub fn admit(
         Instant::now(),
     )
     .map_err(|refusal| refused(key, refusal))
+}
+
+/// Characters / 4: the same rough count the member windows use before usage is known.
+fn prompt_estimate(body_len: usize) -> u64 {
+    u64::try_from(body_len / 4).unwrap_or(u64::MAX)
 }
 
 /// The error of a refused request.
@@ -106,13 +112,24 @@ pub fn refused(key: &KeyEntry, refusal: Refusal) -> GatewayError {
 }
 
 /// The cost of `prompt` input and `output` output tokens on the plan's first choice (its
-/// first member for a group); `None` when its price is unknown.
-fn estimate_cost(plan: &Plan<'_>, prompt: u64, output: u64) -> Option<f64> {
-    let (pricing, model) = match &plan.serving {
-        Serving::One(route) => (route.provider.pricing, route.model),
+/// first member for a group) at the snapshot's prices; `None` when its price is unknown.
+fn estimate_cost(
+    pricing: &Pricing,
+    plan: &Plan<'_>,
+    requested: &str,
+    prompt: u64,
+    output: u64,
+) -> Option<f64> {
+    let served = match &plan.serving {
+        Serving::One(route) => route.served(requested),
         Serving::Group(group) => {
             let member = group.members.first()?;
-            (member.provider.pricing, member.model.as_str())
+            crate::pricing::Served {
+                provider: member.provider.pricing.provider_ref(),
+                provider_id: &member.provider.id,
+                model: &member.model,
+                requested,
+            }
         }
     };
     let usage = Usage {
@@ -120,5 +137,5 @@ fn estimate_cost(plan: &Plan<'_>, prompt: u64, output: u64) -> Option<f64> {
         completion_tokens: output,
         ..Usage::default()
     };
-    Pricing::builtin().cost(pricing.provider_ref(), model, &usage, None)
+    pricing.cost_of(&served, &usage, None)
 }

@@ -11,6 +11,7 @@ mod forwards;
 mod groups;
 mod journal;
 mod outbound;
+mod pricing;
 mod raw;
 mod sources;
 mod units;
@@ -34,6 +35,7 @@ pub use journal::{
     DEFAULT_JOURNAL_MAX_FILES, DEFAULT_JOURNAL_MAX_SIZE_MB,
 };
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
+pub use pricing::{build as build_pricing, RawPrice, RawPricing};
 pub use raw::schema_json;
 pub use units::{parse_duration, parse_size};
 pub use usage::{RawUsage, UsageConfig, DEFAULT_RETENTION_DAYS};
@@ -53,6 +55,8 @@ pub struct Config {
     pub auth: ClientAuth,
     /// The request journal (`journal:`).
     pub journal: JournalConfig,
+    /// Price overrides (`pricing:`): `model` or `provider/model` → price, as written.
+    pub pricing: Vec<(String, crate::pricing::PriceOverride)>,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.
@@ -367,6 +371,8 @@ pub struct ModelConfig {
     pub fallbacks: Vec<String>,
     /// Whether a prompt too long for the model also falls back.
     pub fallback_on_context_length: bool,
+    /// The price of every request made under this name, over any other price.
+    pub price: Option<crate::pricing::PriceOverride>,
 }
 
 /// The embedded defaults.

@@ -35,6 +35,9 @@ pub struct RawConfig {
     /// The request journal (JSONL, rotated by size).
     #[serde(default)]
     pub journal: super::journal::RawJournal,
+    /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
+    #[serde(default)]
+    pub pricing: super::pricing::RawPricing,
 }
 
 /// `server:` section.
@@ -385,6 +388,8 @@ pub struct RawProfile {
     pub clamp: Option<serde_json::Map<String, serde_json::Value>>,
     /// Free text shown in model listings.
     pub description: Option<String>,
+    /// Price of requests made under this name (USD per million tokens), over any other.
+    pub price: Option<Box<super::pricing::RawPrice>>,
 }
 
 /// A duration (`30s`, `500ms`, `5m`, or a number of seconds) or a size (`16MiB`, or bytes).

@@ -3,6 +3,7 @@
 use super::*;
 
 mod outbound;
+mod pricing;
 
 fn load(yaml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     Config::load(

@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 9] = [
+const TOP_KEYS: [&str; 10] = [
     "server",
     "data_dir",
     "default_model",
@@ -27,6 +27,7 @@ const TOP_KEYS: [&str; 9] = [
     "usage",
     "auth",
     "journal",
+    "pricing",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -153,6 +154,11 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     }
     if let Some(v) = map.get("journal") {
         raw.journal = typed(v, "journal", errors).unwrap_or_default();
+    }
+    for (key, v) in entries(map.get("pricing"), "pricing", errors) {
+        if let Some(p) = typed(v, &format!("pricing.{key}"), errors) {
+            raw.pricing.insert(key.clone(), p);
+        }
     }
     for (id, v) in entries(map.get("providers"), "providers", errors) {
         if let Some(p) = typed::<RawProvider>(v, &format!("providers.{id}"), errors) {
@@ -315,48 +321,53 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         .cloned()
         .collect();
     let groups = super::groups::groups(raw.groups, timeouts, errors);
-    let models = raw
-        .models
-        .into_iter()
-        .map(|(name, m)| match m {
-            RawModel::Alias(target) => ModelConfig {
-                name,
-                target: ModelTarget::Model(target),
-                defaults: None,
-                clamp: None,
-                description: None,
-                fallbacks: Vec::new(),
-                fallback_on_context_length: false,
-            },
-            RawModel::Profile(p) => {
-                let path = format!("models.{name}");
-                let target = match (p.target, p.group) {
-                    (Some(t), None) => ModelTarget::Model(t),
-                    (None, Some(g)) => ModelTarget::Group(g),
-                    (Some(t), Some(_)) => {
-                        errors.at(&path, "give either `target` or `group`, not both");
-                        ModelTarget::Model(t)
-                    }
-                    (None, None) => {
-                        errors.at(
-                            &path,
-                            "a model needs `target: provider/model` or `group: <group name>`",
-                        );
-                        ModelTarget::Group(String::new())
-                    }
-                };
-                ModelConfig {
+    let models =
+        raw.models
+            .into_iter()
+            .map(|(name, m)| match m {
+                RawModel::Alias(target) => ModelConfig {
                     name,
-                    target,
-                    defaults: p.defaults,
-                    clamp: p.clamp,
-                    description: p.description,
-                    fallbacks: p.fallbacks.unwrap_or_default(),
-                    fallback_on_context_length: p.fallback_on_context_length.unwrap_or(false),
+                    target: ModelTarget::Model(target),
+                    defaults: None,
+                    clamp: None,
+                    description: None,
+                    fallbacks: Vec::new(),
+                    fallback_on_context_length: false,
+                    price: None,
+                },
+                RawModel::Profile(p) => {
+                    let path = format!("models.{name}");
+                    let target = match (p.target, p.group) {
+                        (Some(t), None) => ModelTarget::Model(t),
+                        (None, Some(g)) => ModelTarget::Group(g),
+                        (Some(t), Some(_)) => {
+                            errors.at(&path, "give either `target` or `group`, not both");
+                            ModelTarget::Model(t)
+                        }
+                        (None, None) => {
+                            errors.at(
+                                &path,
+                                "a model needs `target: provider/model` or `group: <group name>`",
+                            );
+                            ModelTarget::Group(String::new())
+                        }
+                    };
+                    let price = p.price.as_ref().map(|price| {
+                        super::pricing::price(price, &format!("{path}.price"), errors)
+                    });
+                    ModelConfig {
+                        name,
+                        target,
+                        defaults: p.defaults,
+                        clamp: p.clamp,
+                        description: p.description,
+                        fallbacks: p.fallbacks.unwrap_or_default(),
+                        fallback_on_context_length: p.fallback_on_context_length.unwrap_or(false),
+                        price,
+                    }
                 }
-            }
-        })
-        .collect::<Vec<_>>();
+            })
+            .collect::<Vec<_>>();
     let config = Config {
         server,
         data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".to_owned())),
@@ -364,6 +375,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         usage: raw.usage.into(),
         auth: raw.auth.into(),
         journal: super::journal::journal(raw.journal, errors),
+        pricing: super::pricing::overrides(raw.pricing, errors),
         providers,
         models,
         groups,

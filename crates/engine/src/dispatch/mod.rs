@@ -63,6 +63,20 @@ fn count_error(series: &Upstream, verdict: Verdict, result: &Attempt) {
     }
 }
 
+/// Adds `x-llmux-cost-usd` to a finished non-streamed answer whose cost is known (the
+/// usage was read before the head): the number its record will hold.
+fn with_cost(mut resp: Response<PassthroughBody>) -> Response<PassthroughBody> {
+    if let Some(cost) = resp.body_mut().recorder().answer_cost() {
+        if let Ok(v) = HeaderValue::from_str(&crate::pricing::format_usd(cost)) {
+            resp.headers_mut().insert(
+                HeaderName::from_static(crate::passthrough::headers::COST),
+                v,
+            );
+        }
+    }
+    resp
+}
+
 impl Run<'_> {
     /// Keeps `result` as the answer of last resort; the one it replaces is never sent, so
     /// its record is dropped rather than counted as a disconnect.
@@ -123,7 +137,13 @@ impl Gateway {
             }
             other => other?,
         };
-        crate::access::admit_request(inbound, &plan, &requested, max_output(&inspected))?;
+        crate::access::admit_request(
+            &snapshot,
+            inbound,
+            &plan,
+            &requested,
+            max_output(&inspected),
+        )?;
         let inbound: &Inbound = inbound;
         // The common case: one upstream, nothing to fall back to.
         if let (Serving::One(route), []) = (&plan.serving, plan.fallbacks) {
@@ -131,7 +151,7 @@ impl Gateway {
             let attempt = self.attempt(inbound, Some(inspected), route, &requested, started);
             let result = timed(&series, attempt).await;
             count_error(&series, judge(&result).0, &result);
-            return result;
+            return result.map(with_cost);
         }
         let mut run = Run {
             attempts: 0,
@@ -161,7 +181,7 @@ impl Gateway {
                 resp.headers_mut()
                     .insert(HeaderName::from_static(ATTEMPTS_HEADER), v);
             }
-            resp
+            with_cost(resp)
         })
     }
 

@@ -298,6 +298,7 @@ impl PassthroughBody {
                 self.splitter.push(data, &mut self.events);
                 let mut canonical = std::mem::take(&mut self.canonical);
                 let mut failure = None;
+                self.read_reported_cost();
                 if let Mode::Translate { decoder, .. } = &mut self.mode {
                     for ev in &self.events {
                         if let Err(e) = decoder.push(ev, &mut canonical) {
@@ -343,6 +344,11 @@ impl PassthroughBody {
                 for (i, ev) in self.events.iter().enumerate() {
                     if let Some(usage) = openai::chunk_usage(ev) {
                         self.recorder.usage(usage);
+                        if self.recorder.wants_reported_cost() {
+                            if let Some(cost) = openai::reported_cost(ev) {
+                                self.recorder.reported_cost(cost);
+                            }
+                        }
                         let usage_only = llmux_protocol::sse::event_data(ev)
                             .is_some_and(|d| openai::is_usage_only_chunk(&d));
                         if strip_usage && usage_only {
@@ -421,6 +427,19 @@ impl PassthroughBody {
 }
 
 impl PassthroughBody {
+    /// Records the exact cost an OpenRouter stream states in its final chunk, read from the
+    /// provider's own events before they are translated (the canonical events carry none).
+    fn read_reported_cost(&mut self) {
+        if !self.recorder.wants_reported_cost() {
+            return;
+        }
+        for ev in &self.events {
+            if let Some(cost) = openai::reported_cost(ev) {
+                self.recorder.reported_cost(cost);
+            }
+        }
+    }
+
     /// Records the usage carried by decoded events.
     fn record_usage(&mut self, events: &[StreamEvent]) {
         for ev in events {

@@ -3,6 +3,7 @@
 
 mod body;
 mod request;
+mod whole;
 
 use std::time::Instant;
 
@@ -66,6 +67,8 @@ pub mod headers {
     pub const UPSTREAM: &str = "x-llmux-upstream";
     /// Parameters removed because the upstream model rejects them.
     pub const DROPPED_PARAMS: &str = "x-llmux-dropped-params";
+    /// Cost of a non-streamed answer in USD (absent when unknown).
+    pub const COST: &str = "x-llmux-cost-usd";
 }
 
 /// Client headers never forwarded upstream: hop-by-hop, framing, and every credential (the
@@ -244,11 +247,26 @@ impl Gateway {
         if self.captures_bodies() {
             record.request_body = Some(inbound.body.clone());
         }
-        let recorder = Recorder::new(self.sink(), started, record);
+        let mut recorder = Recorder::new(self.sink(), started, record, self.pricing());
         let mut response_headers = response.headers;
         let total = (!is_stream).then_some(route.timeouts.total);
+        // A whole JSON answer is read before its head, so its cost can go in a header.
+        // Streams that are not SSE (Ollama's NDJSON, Gemini's JSON array) keep flowing.
+        let (upstream_body, mode) = match mode {
+            Mode::Json { .. } if !is_stream => {
+                recorder.hold(); // a failed read is this attempt's error, not a record
+                let answer = whole::read(&provider.id, response.body, route.timeouts.total).await?;
+                recorder.arm();
+                if let Some(at) = answer.first_byte {
+                    recorder.first_byte_at(at);
+                }
+                whole::record_usage(&mut recorder, client, &answer.bytes);
+                (upstream::UpstreamBody::Full(Some(answer.bytes)), Mode::Raw)
+            }
+            other => (response.body, other),
+        };
         let mut body = PassthroughBody::new(
-            response.body,
+            upstream_body,
             mode,
             provider.id.clone(),
             route.timeouts.idle,

@@ -25,13 +25,17 @@
 //!
 //! # Cost
 //!
-//! [`Pricing::cost`] takes, in order: the provider's own reported cost (OpenRouter's
-//! `usage.cost`), zero for local providers, a configured override, the built-in table.
-//! Anything else is `None`: an unknown price is never a wrong number.
+//! [`Pricing::cost_of`] takes, in order: the provider's own reported cost (OpenRouter's
+//! `usage.cost`), a configured price (virtual model, `provider/model`, `model`), zero for
+//! local providers, the built-in table. Anything else is `None`: an unknown price is never
+//! a wrong number.
 
+mod overrides;
 mod table;
 #[cfg(test)]
 mod tests;
+
+pub use overrides::{PriceOverride, Served};
 
 use std::collections::HashMap;
 
@@ -195,6 +199,13 @@ fn is_loopback_url(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A cost in USD as a header value: at most 10 significant digits, plain decimal notation
+/// (`0.000123`, `0`, `12.5`).
+pub fn format_usd(usd: f64) -> String {
+    let rounded: f64 = format!("{usd:.9e}").parse().unwrap_or(usd);
+    format!("{rounded}")
+}
+
 /// Candidate table ids for a model id, most specific first: as given (lower-cased), without a
 /// `models/` prefix, without a dated-snapshot suffix, without `-latest`.
 ///
@@ -238,11 +249,14 @@ fn strip_date(id: &str) -> &str {
     id
 }
 
-/// Prices: the built-in table plus per-model overrides from configuration.
-#[derive(Debug, Clone, Default)]
+/// Prices: the built-in table plus overrides from configuration (`pricing:` and the
+/// `price` of virtual models). The snapshot holds one, built from its configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pricing {
-    /// Model id (as written in config, matched after the same normalisation) → price.
-    overrides: HashMap<String, ModelPrice>,
+    /// `model` or `provider/model` (lower-cased, as written) → price.
+    overrides: HashMap<String, PriceOverride>,
+    /// Virtual model name (exact) → price.
+    virtual_models: HashMap<String, PriceOverride>,
 }
 
 impl Pricing {
@@ -251,40 +265,64 @@ impl Pricing {
         Pricing::default()
     }
 
-    /// Adds per-model prices that win over the table for any non-local provider.
-    pub fn with_overrides(mut self, overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
+    /// Adds full per-model prices (`model` or `provider/model` keys) that win over the table.
+    pub fn with_overrides(self, overrides: impl IntoIterator<Item = (String, Price)>) -> Self {
+        self.with_partial_overrides(overrides.into_iter().map(|(k, p)| (k, p.into())))
+    }
+
+    /// Adds per-model prices whose missing fields are completed by
+    /// [`PriceOverride::complete`]; keys are `model` or `provider/model`, matched after the
+    /// same normalisation as the table (case, `models/`, date suffix, `-latest`).
+    pub fn with_partial_overrides(
+        mut self,
+        overrides: impl IntoIterator<Item = (String, PriceOverride)>,
+    ) -> Self {
         for (model, price) in overrides {
             self.overrides
-                .insert(model.trim().to_ascii_lowercase(), price.into());
+                .insert(model.trim().to_ascii_lowercase(), price);
         }
         self
     }
 
-    /// The prices of `model` at `provider`, if known.
-    pub fn price(&self, provider: ProviderRef<'_>, model: &str) -> Option<ModelPrice> {
-        let candidates = model_candidates(model);
-        if let Some(p) = candidates.iter().find_map(|c| self.overrides.get(c)) {
-            return Some(*p);
-        }
-        let key = provider.table_key()?;
-        if table::UNPRICED_SNAPSHOTS
-            .iter()
-            .any(|&(p, m)| p == key && candidates.first().is_some_and(|c| c == m))
-        {
-            return None;
-        }
-        candidates.iter().find_map(|c| {
-            table::ROWS
-                .iter()
-                .find(|r| r.provider == key && r.model == c)
-                .map(|r| r.price)
-        })
+    /// Adds the prices of virtual models, by their exact names.
+    pub fn with_virtual_models(
+        mut self,
+        prices: impl IntoIterator<Item = (String, PriceOverride)>,
+    ) -> Self {
+        self.virtual_models.extend(prices);
+        self
     }
 
-    /// Cost in USD of one request, or `None` when it cannot be known.
-    ///
-    /// `reported_cost` (OpenRouter's `usage.cost`) wins when present and sane; local
-    /// providers cost `0.0`; otherwise the model's price applied to [`BilledTokens`].
+    /// Whether any price is configured.
+    pub fn has_overrides(&self) -> bool {
+        !self.overrides.is_empty() || !self.virtual_models.is_empty()
+    }
+
+    /// The built-in prices of `model` at `provider`, if known.
+    pub fn price(&self, provider: ProviderRef<'_>, model: &str) -> Option<ModelPrice> {
+        builtin_price(provider, &model_candidates(model))
+    }
+
+    /// The configured price that applies to a request: the virtual model's, then
+    /// `provider/model`, then `model` (each candidate id, most specific first).
+    pub fn configured(&self, served: &Served<'_>) -> Option<PriceOverride> {
+        if let Some(p) = self.virtual_models.get(served.requested) {
+            return Some(*p);
+        }
+        if self.overrides.is_empty() {
+            return None;
+        }
+        let candidates = model_candidates(served.model);
+        let provider = served.provider_id.to_ascii_lowercase();
+        candidates
+            .iter()
+            .find_map(|c| self.overrides.get(&format!("{provider}/{c}")))
+            .or_else(|| candidates.iter().find_map(|c| self.overrides.get(c)))
+            .copied()
+    }
+
+    /// Cost in USD of one request by the built-in table alone (no provider id, no virtual
+    /// model); see [`Pricing::cost_of`].
     pub fn cost(
         &self,
         provider: ProviderRef<'_>,
@@ -292,15 +330,58 @@ impl Pricing {
         usage: &Usage,
         reported_cost: Option<f64>,
     ) -> Option<f64> {
+        let served = Served {
+            provider,
+            provider_id: "",
+            model,
+            requested: "",
+        };
+        self.cost_of(&served, usage, reported_cost)
+    }
+
+    /// Cost in USD of one request, or `None` when it cannot be known. In order:
+    /// `reported_cost` (OpenRouter's `usage.cost`) when present and sane; a configured
+    /// price (even for a local provider: an operator pricing their own hardware); `0.0` for
+    /// local providers; the built-in table applied to [`BilledTokens`].
+    pub fn cost_of(
+        &self,
+        served: &Served<'_>,
+        usage: &Usage,
+        reported_cost: Option<f64>,
+    ) -> Option<f64> {
         if let Some(c) = reported_cost.filter(|c| c.is_finite() && *c >= 0.0) {
             return Some(c);
         }
-        if provider.local {
+        let tokens = BilledTokens::from_usage(usage);
+        if let Some(configured) = self.configured(served) {
+            let builtin = self
+                .price(served.provider, served.model)
+                .and_then(|p| p.for_prompt(usage.prompt_tokens));
+            return Some(configured.complete(builtin).cost(&tokens));
+        }
+        if served.provider.local {
             return Some(0.0);
         }
         let price = self
-            .price(provider, model)?
+            .price(served.provider, served.model)?
             .for_prompt(usage.prompt_tokens)?;
-        Some(price.cost(&BilledTokens::from_usage(usage)))
+        Some(price.cost(&tokens))
     }
+}
+
+/// The table's price for the first candidate id it lists at `provider`.
+fn builtin_price(provider: ProviderRef<'_>, candidates: &[String]) -> Option<ModelPrice> {
+    let key = provider.table_key()?;
+    if table::UNPRICED_SNAPSHOTS
+        .iter()
+        .any(|&(p, m)| p == key && candidates.first().is_some_and(|c| c == m))
+    {
+        return None;
+    }
+    candidates.iter().find_map(|c| {
+        table::ROWS
+            .iter()
+            .find(|r| r.provider == key && r.model == c)
+            .map(|r| r.price)
+    })
 }

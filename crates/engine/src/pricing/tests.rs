@@ -216,7 +216,7 @@ fn snapshot_names_normalise_to_their_alias() {
 }
 
 #[test]
-fn overrides_win_over_the_table_but_not_over_local() {
+fn overrides_win_over_the_table_and_over_local() {
     let pricing = Pricing::builtin().with_overrides([
         ("gpt-4o".to_owned(), Price::new(1.0, 0.5, 1.0, 2.0)),
         ("My-Model".to_owned(), Price::new(3.0, 3.0, 3.0, 6.0)),
@@ -235,8 +235,10 @@ fn overrides_win_over_the_table_but_not_over_local() {
     let hosted = ProviderRef::new(ProviderKind::OpenAiCompatible, None, "https://h.example");
     // 1000 x 3 + 100 x 6 (cache read at its own override rate, 3).
     assert_usd(pricing.cost(hosted, "my-model", &usage, None), 0.0036);
+    // An operator pricing their own hardware: the override applies to a local provider too.
     let local = ProviderRef::new(ProviderKind::OpenAiCompatible, None, "http://localhost:1");
-    assert_eq!(pricing.cost(local, "my-model", &usage, None), Some(0.0));
+    assert_usd(pricing.cost(local, "my-model", &usage, None), 0.0036);
+    assert_eq!(pricing.cost(local, "other-model", &usage, None), Some(0.0));
 }
 
 #[test]

@@ -82,3 +82,22 @@ proptest::proptest! {
         let _ = is_usage_only_chunk(&data);
     }
 }
+
+#[test]
+fn openrouter_reported_cost() {
+    // The shape OpenRouter documents for its final chunk / body usage.
+    let chunk = br#"{"object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":194,
+        "completion_tokens":2,"total_tokens":196,"cost":0.95,"is_byok":false,
+        "cost_details":{"upstream_inference_cost":19}}}"#;
+    assert_eq!(reported_cost(chunk), Some(0.95));
+    // BYOK: the provider bills the caller's own key on top of OpenRouter's fee.
+    let byok = br#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"cost":0.05,"is_byok":true,
+        "cost_details":{"upstream_inference_cost":1.0}}}"#;
+    assert_eq!(reported_cost(byok), Some(1.05));
+    // OpenAI itself states no cost; nonsense is refused.
+    let plain = br#"{"usage":{"prompt_tokens":3,"completion_tokens":4}}"#;
+    assert_eq!(reported_cost(plain), None);
+    assert_eq!(reported_cost(br#"{"usage":{"cost":-1}}"#), None);
+    assert_eq!(reported_cost(br#"{"usage":{"cost":"0.1"}}"#), None);
+    assert_eq!(reported_cost(b"no json"), None);
+}

@@ -157,7 +157,7 @@ async fn embed(state: AppState, model: String, batch: bool, req: Request) -> Res
             } else {
                 json!({ "embedding": values.into_iter().next().unwrap_or_default() })
             };
-            super::json_response(&answer, id)
+            super::with_cost(super::json_response(&answer, id), embedded.cost_usd)
         }
         Err(err) => error_response::response(Dialect::Gemini, &err, id),
     }

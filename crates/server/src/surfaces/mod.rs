@@ -219,6 +219,19 @@ pub(crate) fn json_response(value: &serde_json::Value, request_id: HeaderValue) 
     json_bytes(http::StatusCode::OK, body.into(), request_id)
 }
 
+/// Adds `x-llmux-cost-usd` to an answer whose cost is known.
+pub(crate) fn with_cost(mut resp: Response, cost_usd: Option<f64>) -> Response {
+    if let Some(v) =
+        cost_usd.and_then(|c| HeaderValue::from_str(&llmux_engine::pricing::format_usd(c)).ok())
+    {
+        resp.headers_mut().insert(
+            http::HeaderName::from_static(llmux_engine::passthrough::headers::COST),
+            v,
+        );
+    }
+    resp
+}
+
 /// A JSON body already encoded, with its status and the request id.
 pub(crate) fn json_bytes(
     status: http::StatusCode,

@@ -204,6 +204,7 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
     .await;
     match result {
         Ok((request, embedded)) => {
+            let cost = embedded.as_ref().and_then(|e| e.cost_usd);
             let vectors = embedded
                 .as_ref()
                 .map(|e| e.vectors.clone())
@@ -219,7 +220,7 @@ async fn embed(State(state): State<AppState>, req: Request) -> Response {
                     "prompt_eval_count": embedded.and_then(|e| e.prompt_tokens).unwrap_or(0),
                 })
             };
-            super::json_response(&answer, id)
+            super::with_cost(super::json_response(&answer, id), cost)
         }
         Err(err) => error(&err, id),
     }

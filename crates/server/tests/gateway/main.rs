@@ -25,3 +25,4 @@ mod streaming;
 mod translate;
 mod upstream_headers;
 mod usage_api;
+mod usage_cost;

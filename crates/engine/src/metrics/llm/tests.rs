@@ -231,7 +231,14 @@ fn the_active_gauge_follows_every_recorder_path_back_to_zero() {
     let collect = Arc::new(Collect::default());
     let sink: Arc<dyn RecordSink> = Arc::new(MetricsSink::new(metrics.clone(), collect.clone()));
     let active = || metrics.llm.active.get();
-    let new = || Recorder::new(sink.clone(), Instant::now(), record("m", 200, true, None));
+    let new = || {
+        Recorder::new(
+            sink.clone(),
+            Instant::now(),
+            record("m", 200, true, None),
+            Default::default(),
+        )
+    };
 
     // (path, records emitted by it)
     type Path = fn(Recorder);

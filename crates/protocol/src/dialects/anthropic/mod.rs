@@ -38,7 +38,7 @@ pub fn tail_usage(tail: &[u8]) -> Option<crate::Usage> {
     let read = w.cache_read_input_tokens.unwrap_or(0);
     let write = w.cache_creation_input_tokens.unwrap_or(0);
     Some(crate::Usage {
-        prompt_tokens: w.input_tokens + read + write,
+        prompt_tokens: w.input_tokens.saturating_add(read).saturating_add(write),
         completion_tokens: w.output_tokens,
         cached_tokens: read,
         reasoning_tokens: 0,

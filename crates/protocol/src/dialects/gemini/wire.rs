@@ -125,7 +125,10 @@ impl UsageMetadata {
         let thoughts = self.thoughts_token_count.unwrap_or(0);
         Some(Usage {
             prompt_tokens: self.prompt_token_count.unwrap_or(0),
-            completion_tokens: self.candidates_token_count.unwrap_or(0) + thoughts,
+            completion_tokens: self
+                .candidates_token_count
+                .unwrap_or(0)
+                .saturating_add(thoughts),
             cached_tokens: self.cached_content_token_count.unwrap_or(0),
             reasoning_tokens: thoughts,
             cache_write_tokens: 0,
