@@ -406,3 +406,64 @@ async fn tags_come_from_the_first_source_that_has_one() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn two_hundred_concurrent_requests_never_overspend_a_budget_for_ten() {
+    // Output at $1 a token, input free: a request's estimate is exactly its `max_tokens`.
+    let h = Harness::with_config(|url| {
+        format!(
+            "auth: {{mode: proxy_key}}\npricing:\n  mock/mock-model: {{input: 0, output: 1000000}}\nproviders:\n  mock:\n    type: openai-compatible\n    base_url: \"{url}/v1\"\n    models: [mock-model]\n"
+        )
+    })
+    .await;
+    // One request with an unlimited key tells what an answer costs.
+    let (probe, probe_record) = key(10);
+    h.gateway.keys().load(vec![probe_record.clone()]);
+    let resp = send(
+        &h,
+        "/v1/chat/completions",
+        &chat("mock-model"),
+        Some(&probe),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let cost: f64 = resp.headers()["x-llmux-cost-usd"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    resp.bytes().await.unwrap();
+    let tokens = h.records.wait(1).await[0].usage.unwrap().completion_tokens;
+    assert_eq!(cost, tokens as f64, "one dollar per output token");
+
+    let (secret, mut record) = key(11);
+    record.budget_usd = Some(10.0 * cost);
+    h.gateway.keys().load(vec![probe_record, record]);
+    let mut body = chat("mock-model");
+    body["max_tokens"] = json!(tokens); // the estimate is the real cost
+    let sends = (0..200).map(|_| send(&h, "/v1/chat/completions", &body, Some(&secret)));
+    let responses = futures_util::future::join_all(sends).await;
+    let mut ok = 0;
+    for resp in responses {
+        match resp.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                let v: serde_json::Value = resp.json().await.unwrap();
+                assert_eq!(v["error"]["code"], "insufficient_quota", "{v}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok, 10, "exactly the ten the budget holds");
+    let entry = h.gateway.keys().find(&secret).unwrap();
+    assert!(
+        (entry.spent_usd() - 10.0 * cost).abs() < 1e-6,
+        "{}",
+        entry.spent_usd()
+    );
+    // Spent: the next one is refused before it is sent.
+    let before = h.mock.requests().len();
+    let resp = send(&h, "/v1/chat/completions", &body, Some(&secret)).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(h.mock.requests().len(), before);
+}
