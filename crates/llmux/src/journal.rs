@@ -90,7 +90,10 @@ impl Journal {
             .name("llmux-journal".into())
             .spawn({
                 let counters = counters.clone();
-                move || run(file, &rx, &settings, &counters)
+                move || {
+                    llmux_store::lower_current_thread_priority();
+                    run(file, &rx, &settings, &counters)
+                }
             })
             .context("cannot start the journal thread")?;
         Ok(Journal {

@@ -2,6 +2,7 @@
 //! [`UsageRow`]s handed to the store's [`BatchWriter`] without blocking, then go on to the
 //! next sink (the log line).
 
+mod hosts;
 #[cfg(test)]
 mod tests;
 
@@ -36,7 +37,12 @@ pub fn open_writer(data_dir: &Path, config: &UsageConfig) -> anyhow::Result<Opti
         retention: config.retention_days.map(Retention::days),
         ..WriterConfig::default()
     };
-    let writer = BatchWriter::spawn(Arc::new(store), writer_config)
+    // Host names are looked up on the writer thread, never on the request path.
+    let enrich: Option<llmux_store::Enrich> = config.reverse_dns.then(|| {
+        let mut hosts = hosts::HostNames::system();
+        Box::new(move |row: &mut UsageRow| hosts.fill(row)) as llmux_store::Enrich
+    });
+    let writer = BatchWriter::spawn_enriched(Arc::new(store), writer_config, enrich)
         .context("cannot start the usage writer thread")?;
     Ok(Some(writer))
 }
@@ -83,8 +89,8 @@ impl RecordSink for StoreSink {
 
 /// The stored row of a record that finished at `time_ms` (ms since the Unix epoch).
 ///
-/// What the engine does not know (the client's host name, the group member) is left empty
-/// rather than guessed.
+/// The client's host name is left for the writer thread (`usage.reverse_dns`); the group
+/// member is the provider and resolved model.
 pub fn to_row(r: &RequestRecord, time_ms: i64) -> UsageRow {
     let usage = r.usage.unwrap_or_default();
     let ttft_ms = r.ttft.map(|d| d.as_secs_f64() * 1000.0);

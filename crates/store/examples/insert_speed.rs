@@ -19,7 +19,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let template: Vec<UsageRow> = (0..1024)
+    let batch_size: i64 = std::env::var("BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(1024);
+    let template: Vec<UsageRow> = (0..batch_size)
         .map(|i| UsageRow {
             time_ms: 1_700_000_000_000 + i,
             request_id: format!("req_{i:016x}"),

@@ -28,16 +28,20 @@
 //! Proxy keys live in the same file (table `keys`, schema version 2) behind the
 //! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it.
 
+mod background;
 mod keys;
 mod query;
 mod row;
 mod sqlite;
 mod writer;
 
+pub use background::lower_current_thread_priority;
 pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{
     Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary, UsageStore,
 };
 pub use row::{StatusClass, UsageRow};
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
-pub use writer::{flush_due, purge_cutoff_ms, purge_due, BatchWriter, Retention, WriterConfig};
+pub use writer::{
+    flush_due, purge_cutoff_ms, purge_due, BatchWriter, Enrich, Retention, WriterConfig,
+};

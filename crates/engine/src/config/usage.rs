@@ -17,6 +17,8 @@ pub struct RawUsage {
     pub retention_days: Option<u32>,
     /// Tag(s) of requests that no other source tags (comma-separated; default none).
     pub default_tag: Option<String>,
+    /// Store each client's reverse-DNS host name beside its address (default `false`).
+    pub reverse_dns: Option<bool>,
 }
 
 /// The validated `usage:` settings.
@@ -28,6 +30,8 @@ pub struct UsageConfig {
     pub retention_days: Option<u32>,
     /// Tags of requests no other source tags; empty for none.
     pub default_tag: String,
+    /// Whether rows get the client's reverse-DNS host name.
+    pub reverse_dns: bool,
 }
 
 impl Default for UsageConfig {
@@ -36,6 +40,7 @@ impl Default for UsageConfig {
             enabled: true,
             retention_days: Some(DEFAULT_RETENTION_DAYS),
             default_tag: String::new(),
+            reverse_dns: false,
         }
     }
 }
@@ -50,6 +55,7 @@ impl From<RawUsage> for UsageConfig {
                 None => Some(DEFAULT_RETENTION_DAYS),
             },
             default_tag: raw.default_tag.unwrap_or_default(),
+            reverse_dns: raw.reverse_dns.unwrap_or(false),
         }
     }
 }

@@ -152,6 +152,7 @@ fn disabled_opens_nothing() {
         enabled: false,
         retention_days: None,
         default_tag: String::new(),
+        reverse_dns: false,
     };
     assert!(open_writer(dir.path(), &config).unwrap().is_none());
     assert!(!db_path(dir.path()).exists());

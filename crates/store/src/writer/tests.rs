@@ -109,6 +109,29 @@ fn shutdown_flushes_every_row() {
     writer.shutdown();
 }
 
+#[test]
+fn enrich_runs_on_every_row_before_it_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("usage.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let enrich: Enrich = Box::new(|row: &mut UsageRow| {
+        row.client_host = Some(format!("host-{}", row.request_id));
+    });
+    let writer = BatchWriter::spawn_enriched(store, WriterConfig::default(), Some(enrich)).unwrap();
+    for n in 0..300 {
+        assert!(writer.offer(row(n, 1_000)));
+    }
+    writer.shutdown();
+    let page = SqliteStore::open(&path)
+        .unwrap()
+        .recent(&Filter::default(), 0, 1000)
+        .unwrap();
+    assert_eq!(page.rows.len(), 300);
+    for r in &page.rows {
+        assert_eq!(r.client_host, Some(format!("host-{}", r.request_id)));
+    }
+}
+
 /// A store whose commits wait until the test opens the gate.
 #[derive(Default)]
 struct GatedStore {
