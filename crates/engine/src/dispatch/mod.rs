@@ -163,9 +163,10 @@ impl Gateway {
             started,
             read_errors: plan.fallback_on_context_length && !plan.fallbacks.is_empty(),
         };
-        let result = self
-            .serve_plan(&snapshot, &plan, inbound, &requested, &mut run)
-            .await;
+        // Boxed: groups, retries and hedges keep a lot of state; inline, it would weigh on
+        // the common single-upstream path's future too.
+        let result =
+            Box::pin(self.serve_plan(&snapshot, &plan, inbound, &requested, &mut run)).await;
         // A failed attempt kept as the answer of last resort is not the answer after all.
         if let Some(Ok(mut unused)) = run.last.take() {
             unused.body_mut().recorder().discard();

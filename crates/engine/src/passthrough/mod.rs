@@ -174,9 +174,11 @@ impl Gateway {
         let provider_dialect = provider.kind.dialect();
         if provider_dialect != client && !provider.speaks(client) {
             if crate::translate::supported(client, inbound.op, provider_dialect) {
-                return self
-                    .translate(inbound, route, requested_model.to_owned(), started)
-                    .await;
+                // Boxed: the translation's state is large, and inline it would make every
+                // passthrough attempt's future (moved several times per request) as large.
+                let translated =
+                    self.translate(inbound, route, requested_model.to_owned(), started);
+                return Box::pin(translated).await;
             }
             return Err(ErrorKind::UnsupportedTranslation {
                 model: requested_model.to_owned(),

@@ -108,7 +108,8 @@ pub(crate) async fn serve_target(
     // Kept for the record of a body that cannot be read (the engine records everything else).
     let caller = caller_of(req.extensions());
     let result = match read_inbound(&state, dialect, op, req, error_event, path).await {
-        Ok(inbound) => state.gateway.chat(inbound).await,
+        // Boxed once here, so that the handler future axum moves around stays small.
+        Ok(inbound) => Box::pin(state.gateway.chat(inbound)).await,
         Err(e) => {
             let what = (dialect, op);
             let model = String::new();
