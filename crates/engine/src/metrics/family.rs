@@ -3,7 +3,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+// foldhash, seeded per family: several lookups per request, and SipHash was most of their
+// cost. Label values may come from clients, so the seed stays random.
+use foldhash::fast::RandomState;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -208,7 +212,7 @@ pub struct Family<const N: usize, S> {
 }
 
 struct Sets<const N: usize, S> {
-    by_hash: HashMap<u64, Vec<Arc<Entry<N, S>>>>,
+    by_hash: HashMap<u64, Vec<Arc<Entry<N, S>>>, RandomState>,
     len: usize,
     overflow: Option<Arc<Entry<N, S>>>,
 }
@@ -229,12 +233,12 @@ impl<const N: usize, S: Default> Family<N, S> {
         overflow_labels: &'static str,
     ) -> Self {
         Family {
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             limit,
             encode,
             overflow_labels,
             inner: RwLock::new(Sets {
-                by_hash: HashMap::new(),
+                by_hash: HashMap::default(),
                 len: 0,
                 overflow: None,
             }),
