@@ -244,7 +244,9 @@ impl StreamDecoder {
         static KIND: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"content_block_delta"));
         KIND.find(data)?;
-        let ev: FastDelta<'_> = serde_json::from_slice(data).ok()?;
+        // Checked as UTF-8 once here, so the parser does not re-check every string it reads.
+        let text = std::str::from_utf8(data).ok()?;
+        let ev: FastDelta<'_> = serde_json::from_str(text).ok()?;
         if ev.kind != "content_block_delta" {
             return None;
         }

@@ -317,6 +317,9 @@ pub struct StreamEncoder {
     tool_calls: u64,
     usage: Option<Usage>,
     done: bool,
+    /// `"created":…,"id":…,"model":…,"object":…}` and the event's end: the same on every
+    /// text chunk of the stream, so rendered once (at `MessageStart`, or at first use).
+    tail: Vec<u8>,
 }
 
 impl StreamEncoder {
@@ -332,6 +335,7 @@ impl StreamEncoder {
             tool_calls: 0,
             usage: None,
             done: false,
+            tail: Vec::new(),
         }
     }
 
@@ -341,6 +345,7 @@ impl StreamEncoder {
             StreamEvent::MessageStart { id, model, usage } => {
                 self.id.clone_from(id);
                 self.model.clone_from(model);
+                self.tail.clear();
                 self.merge_usage(usage.as_ref());
                 self.choice_chunk(
                     json!({"role": "assistant", "content": "", "refusal": null}),
@@ -449,7 +454,17 @@ impl StreamEncoder {
 
     /// `data: {chunk}` whose delta is `{"<field>": text}`, the same JSON as
     /// [`Self::choice_chunk`] gives, written without a `Value` tree.
-    fn text_chunk(&self, field: &str, text: &str, out: &mut BytesMut) {
+    fn text_chunk(&mut self, field: &str, text: &str, out: &mut BytesMut) {
+        if self.tail.is_empty() {
+            let mut tail = BytesMut::new();
+            write::json_u64(&mut tail, self.created);
+            tail.extend_from_slice(b",\"id\":");
+            write::json_str(&mut tail, &self.id);
+            tail.extend_from_slice(b",\"model\":");
+            write::json_str(&mut tail, &self.model);
+            tail.extend_from_slice(b",\"object\":\"chat.completion.chunk\"}\n\n");
+            self.tail = tail.to_vec();
+        }
         out.extend_from_slice(b"data: {\"choices\":[{\"delta\":{\"");
         out.extend_from_slice(field.as_bytes());
         out.extend_from_slice(b"\":");
@@ -457,12 +472,7 @@ impl StreamEncoder {
         out.extend_from_slice(
             b"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],\"created\":",
         );
-        write::json_u64(out, self.created);
-        out.extend_from_slice(b",\"id\":");
-        write::json_str(out, &self.id);
-        out.extend_from_slice(b",\"model\":");
-        write::json_str(out, &self.model);
-        out.extend_from_slice(b",\"object\":\"chat.completion.chunk\"}\n\n");
+        out.extend_from_slice(&self.tail);
     }
 
     fn choice_chunk(&self, delta: Value, finish_reason: Option<&str>, out: &mut BytesMut) {
