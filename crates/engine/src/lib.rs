@@ -7,6 +7,7 @@ pub mod caller;
 pub mod compat;
 pub mod config;
 pub mod count;
+pub mod discovery;
 mod dispatch;
 mod dropped;
 pub mod embed;

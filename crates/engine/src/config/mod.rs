@@ -5,6 +5,7 @@
 //! (`LLMUX_ENDPOINT_<NAME>_*`), and the presets switched on by their API key variables.
 
 mod client_auth;
+mod discovery;
 mod env;
 mod errors;
 mod forwards;
@@ -28,6 +29,10 @@ use std::time::Duration;
 use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
 pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
+pub use discovery::{
+    parse_peer, DiscoveryConfig, Peer, RawDiscovery, DEFAULT_DISCOVERY_REFRESH,
+    DEFAULT_DISCOVERY_TIMEOUT,
+};
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
 pub use journal::{
@@ -55,6 +60,8 @@ pub struct Config {
     pub auth: ClientAuth,
     /// The request journal (`journal:`).
     pub journal: JournalConfig,
+    /// Endpoint auto-discovery (`discovery:`).
+    pub discovery: DiscoveryConfig,
     /// Price overrides (`pricing:`): `model` or `provider/model` → price, as written.
     pub pricing: Vec<(String, crate::pricing::PriceOverride)>,
     /// Providers, in the order they were declared (file, env endpoints, presets).
@@ -147,15 +154,18 @@ pub enum Source {
     EnvEndpoint(String),
     /// A preset switched on by its API key variable.
     Preset(String),
+    /// Found by endpoint auto-discovery (in memory only, re-probed).
+    Discovered,
 }
 
 impl Source {
-    /// Short tag: `config`, `env` or `preset`.
+    /// Short tag: `config`, `env`, `preset` or `discovered`.
     pub fn tag(&self) -> &'static str {
         match self {
             Source::File => "config",
             Source::EnvEndpoint(_) => "env",
             Source::Preset(_) => "preset",
+            Source::Discovered => "discovered",
         }
     }
 }
@@ -166,6 +176,7 @@ impl fmt::Display for Source {
             Source::File => f.write_str("config file"),
             Source::EnvEndpoint(prefix) => write!(f, "env {prefix}*"),
             Source::Preset(var) => write!(f, "preset, key from {var}"),
+            Source::Discovered => f.write_str("discovered"),
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct RawConfig {
     /// The request journal (JSONL, rotated by size).
     #[serde(default)]
     pub journal: super::journal::RawJournal,
+    /// Endpoint auto-discovery: local servers and peers probed for models.
+    #[serde(default)]
+    pub discovery: super::discovery::RawDiscovery,
     /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
     #[serde(default)]
     pub pricing: super::pricing::RawPricing,

@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 11] = [
     "server",
     "data_dir",
     "default_model",
@@ -28,6 +28,7 @@ const TOP_KEYS: [&str; 10] = [
     "auth",
     "journal",
     "pricing",
+    "discovery",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -154,6 +155,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     }
     if let Some(v) = map.get("journal") {
         raw.journal = typed(v, "journal", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("discovery") {
+        raw.discovery = typed(v, "discovery", errors).unwrap_or_default();
     }
     for (key, v) in entries(map.get("pricing"), "pricing", errors) {
         if let Some(p) = typed(v, &format!("pricing.{key}"), errors) {
@@ -375,6 +379,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         usage: raw.usage.into(),
         auth: raw.auth.into(),
         journal: super::journal::journal(raw.journal, errors),
+        discovery: super::discovery::discovery(raw.discovery, env, errors),
         pricing: super::pricing::overrides(raw.pricing, errors),
         providers,
         models,

@@ -68,6 +68,8 @@ pub struct Reloader {
     pub fixed: Fixed,
     /// The running gateway.
     pub gateway: Arc<Gateway>,
+    /// Endpoint discovery, whose last scan every reload keeps.
+    pub discovery: Option<Arc<crate::discovery::Discovery>>,
 }
 
 impl Reloader {
@@ -93,7 +95,11 @@ impl Reloader {
     pub fn reload_once(&self) {
         match self.load() {
             Ok(config) => {
-                if let Err(e) = self.gateway.reload(config) {
+                let reloaded = match &self.discovery {
+                    Some(d) => d.reload(config),
+                    None => self.gateway.reload(config).map_err(|e| e.to_string()),
+                };
+                if let Err(e) = reloaded {
                     tracing::warn!(
                         target: "llmux",
                         config = %self.source(),

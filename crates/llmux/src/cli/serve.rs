@@ -10,6 +10,7 @@ use llmux_engine::config::{Config, Env};
 use llmux_engine::metrics::{Metrics, MetricsSink, RowCounts};
 use llmux_engine::record::{LogSink, RecordSink};
 use llmux_engine::{Gateway, Snapshot};
+use llmux_server::admin_discovery::DiscoveryControl;
 use llmux_server::{AppState, Listeners};
 use llmux_store::BatchWriter;
 
@@ -107,6 +108,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.server.listen = fixed.bound_listen;
         config.server.admin_listen = fixed.bound_admin;
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
+        // Endpoint discovery: at most `discovery.timeout` before the first snapshot.
+        let discovery = start_discovery(&fixed, &config);
+        if let Some(d) = &discovery {
+            config = d.startup().await;
+        }
         eprint!("{}", llmux_engine::summary::render(&config));
         warn_about_auth(&config);
         let snapshot = Snapshot::build(config).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -122,15 +128,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         keys::spawn_refresher(key_source.clone(), gateway.clone());
         *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(gateway.clone());
+        if let Some(d) = &discovery {
+            d.attach(gateway.clone());
+            tokio::spawn(d.clone().run());
+        }
         let state = AppState {
             gateway: gateway.clone(),
             usage: usage_reader,
+            discovery: discovery
+                .clone()
+                .map(|d| Arc::new(crate::discovery::AdminHandle(d)) as Arc<dyn DiscoveryControl>),
         };
         let reloader = Reloader {
             path: args.config.clone(),
             overrides,
             fixed,
             gateway,
+            discovery,
         };
         #[cfg(unix)]
         tokio::spawn(reloader.run(hangups));
@@ -182,6 +196,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     result
+}
+
+/// The process's endpoint discovery, never probing llmux's own listeners; `None` (with a
+/// warning) if its HTTP client cannot be built.
+fn start_discovery(fixed: &Fixed, config: &Config) -> Option<Arc<crate::discovery::Discovery>> {
+    let own = [fixed.bound_listen, fixed.bound_admin]
+        .into_iter()
+        .chain(fixed.forwards.iter().map(|(_, addr)| *addr))
+        .collect();
+    crate::discovery::Discovery::new(own, config.clone())
+        .map_err(|e| tracing::warn!(target: "llmux", error = %e, "endpoint discovery is off"))
+        .ok()
 }
 
 /// The usage writer's row counts, as the metrics read them at scrape time.

@@ -6,6 +6,7 @@ mod harness;
 
 mod anthropic_surface;
 mod disconnect;
+mod discovery;
 mod errors;
 mod forwards;
 mod gemini_provider;
