@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .merge(crate::usage_api::routes())
+        .merge(crate::admin_config::routes())
         .with_state(state)
 }
 

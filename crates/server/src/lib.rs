@@ -2,6 +2,7 @@
 //! listener, and the one place where an error becomes a response in the client's dialect.
 
 pub mod admin;
+pub mod admin_config;
 pub mod client_auth;
 pub mod error_response;
 pub mod http_metrics;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     /// Read handle on the usage store for the admin API; `None` when usage storage is off.
     pub usage: Option<Arc<dyn UsageStore>>,
+    /// The live configuration API's control; `None` answers its routes with 503.
+    pub config: Option<Arc<dyn admin_config::ConfigControl>>,
 }

@@ -121,6 +121,7 @@ impl Harness {
             AppState {
                 gateway: gateway.clone(),
                 usage,
+                config: None,
             },
             listeners,
             async {
