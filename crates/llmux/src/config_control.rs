@@ -1,0 +1,124 @@
+//! The binary's [`ConfigControl`]: every configuration change — an admin API call or a
+//! SIGHUP — composes file + env + registry, validates, swaps the gateway's snapshot and
+//! then persists the change, all or nothing, one change at a time.
+
+use std::sync::{Arc, Mutex};
+
+use llmux_engine::config::ApiObjects;
+use llmux_server::admin_config::{
+    api_objects, prepare, simulate, ApiError, Change, ConfigControl, StateView,
+};
+use llmux_store::{RegistryStore, StoreError};
+
+use crate::cli::reload::Reloader;
+
+/// Applies configuration changes to the running gateway.
+pub struct Control {
+    reloader: Reloader,
+    store: Arc<dyn RegistryStore>,
+    /// One change at a time; held for the whole (blocking) change, never across an await.
+    lock: Mutex<()>,
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::internal(format!("configuration registry: {e}"))
+}
+
+impl Control {
+    /// A control over `reloader`'s gateway, persisting API objects in `store`.
+    pub fn new(reloader: Reloader, store: Arc<dyn RegistryStore>) -> Self {
+        Control {
+            reloader,
+            store,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// SIGHUP: re-reads the file and environment with the registry as stored; on any error
+    /// logs it and keeps serving the running configuration.
+    pub fn reload_once(&self) {
+        match self.apply(Change::reload()) {
+            Ok(view) => tracing::info!(
+                target: "llmux",
+                config = %self.reloader.source(),
+                providers = view.snapshot.providers.len(),
+                models = view.snapshot.model_ids().count(),
+                version = view.version,
+                "config reloaded"
+            ),
+            Err(e) => {
+                let errors: Vec<String> = e
+                    .errors
+                    .iter()
+                    .map(|p| format!("{}: {}", p.path, p.message))
+                    .collect();
+                tracing::warn!(
+                    target: "llmux",
+                    config = %self.reloader.source(),
+                    errors = %errors.join("; "),
+                    "config reload failed; still serving the previous configuration"
+                );
+            }
+        }
+    }
+}
+
+impl ConfigControl for Control {
+    fn state(&self) -> Result<StateView, ApiError> {
+        // Under the lock: the rows, version and snapshot read belong to one change.
+        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(StateView {
+            version: self.store.version().map_err(store_error)?,
+            snapshot: self.reloader.gateway.snapshot(),
+            rows: self.store.list().map_err(store_error)?,
+        })
+    }
+
+    fn apply(&self, change: Change) -> Result<StateView, ApiError> {
+        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let gateway = &self.reloader.gateway;
+        let rows = self.store.list().map_err(store_error)?;
+        let before = gateway.snapshot();
+        let writes = prepare(&change, &rows, &before.config)?;
+        let api = api_objects(&simulate(&rows, &writes))?;
+        let config = self
+            .reloader
+            .load(&api)
+            .map_err(|e| ApiError::invalid(&e))?;
+        // Valid but not buildable (an HTTP client that cannot be made): still the caller's.
+        gateway
+            .reload(config)
+            .map_err(|e| ApiError::bad_request("", e.to_string()))?;
+        // Persist last; a failed write puts the previous configuration back.
+        let version = match self.store.write(&writes) {
+            Ok(v) => v,
+            Err(e) => {
+                if let Err(back) = gateway.reload(before.config.clone()) {
+                    tracing::error!(target: "llmux", error = %back, "cannot restore the configuration after a failed registry write");
+                }
+                return Err(store_error(e));
+            }
+        };
+        Ok(StateView {
+            version,
+            snapshot: gateway.snapshot(),
+            rows: self.store.list().map_err(store_error)?,
+        })
+    }
+}
+
+/// Opens the registry in the data directory's database (created when missing).
+pub fn open_registry(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn RegistryStore>> {
+    Ok(crate::keys::open_store(data_dir)?)
+}
+
+/// The stored API objects, for the start-up configuration.
+pub fn stored_objects(store: &dyn RegistryStore) -> anyhow::Result<ApiObjects> {
+    let rows = store
+        .list()
+        .map_err(|e| anyhow::anyhow!("cannot read the configuration registry: {e}"))?;
+    api_objects(&rows).map_err(|e| {
+        let text: Vec<String> = e.errors.into_iter().map(|p| p.message).collect();
+        anyhow::anyhow!("{}", text.join("; "))
+    })
+}
