@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use llmux_engine::config::ApiObjects;
+use llmux_engine::config::{ApiObjects, ConfigErrors};
 use llmux_server::admin_config::{
     api_objects, prepare, simulate, ApiError, Change, ConfigControl, StateView,
 };
@@ -37,7 +37,7 @@ impl Control {
     /// SIGHUP: re-reads the file and environment with the registry as stored; on any error
     /// logs it and keeps serving the running configuration.
     pub fn reload_once(&self) {
-        match self.apply(Change::reload()) {
+        match self.change(Change::reload()) {
             Ok(view) => tracing::info!(
                 target: "llmux",
                 config = %self.reloader.source(),
@@ -47,19 +47,68 @@ impl Control {
                 "config reloaded"
             ),
             Err(e) => {
-                let errors: Vec<String> = e
-                    .errors
-                    .iter()
-                    .map(|p| format!("{}: {}", p.path, p.message))
-                    .collect();
+                // The text `llmux config check` prints for the same file (with its lines).
+                let errors = match e {
+                    Failure::Invalid(e) => e.to_string().trim_end().to_owned(),
+                    Failure::Api(e) => e
+                        .errors
+                        .iter()
+                        .map(|p| format!("{}: {}", p.path, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                };
                 tracing::warn!(
                     target: "llmux",
                     config = %self.reloader.source(),
-                    errors = %errors.join("; "),
+                    errors = %errors,
                     "config reload failed; still serving the previous configuration"
                 );
             }
         }
+    }
+
+    /// One change, start to end, under the lock.
+    fn change(&self, change: Change) -> Result<StateView, Failure> {
+        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let gateway = &self.reloader.gateway;
+        let rows = self.store.list().map_err(store_error)?;
+        let before = gateway.snapshot();
+        let writes = prepare(&change, &rows, &before.config)?;
+        let api = api_objects(&simulate(&rows, &writes))?;
+        let config = self.reloader.load(&api).map_err(Failure::Invalid)?;
+        // Valid but not buildable (an HTTP client that cannot be made): still the caller's.
+        gateway
+            .reload(config)
+            .map_err(|e| ApiError::bad_request("", e.to_string()))?;
+        // Persist last; a failed write puts the previous configuration back.
+        let version = match self.store.write(&writes) {
+            Ok(v) => v,
+            Err(e) => {
+                if let Err(back) = gateway.reload(before.config.clone()) {
+                    tracing::error!(target: "llmux", error = %back, "cannot restore the configuration after a failed registry write");
+                }
+                return Err(store_error(e).into());
+            }
+        };
+        Ok(StateView {
+            version,
+            snapshot: gateway.snapshot(),
+            rows: self.store.list().map_err(store_error)?,
+        })
+    }
+}
+
+/// Why a change was refused.
+enum Failure {
+    /// The composed configuration does not validate.
+    Invalid(ConfigErrors),
+    /// Any other refusal.
+    Api(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Api(e)
     }
 }
 
@@ -75,34 +124,9 @@ impl ConfigControl for Control {
     }
 
     fn apply(&self, change: Change) -> Result<StateView, ApiError> {
-        let _one = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let gateway = &self.reloader.gateway;
-        let rows = self.store.list().map_err(store_error)?;
-        let before = gateway.snapshot();
-        let writes = prepare(&change, &rows, &before.config)?;
-        let api = api_objects(&simulate(&rows, &writes))?;
-        let config = self
-            .reloader
-            .load(&api)
-            .map_err(|e| ApiError::invalid(&e))?;
-        // Valid but not buildable (an HTTP client that cannot be made): still the caller's.
-        gateway
-            .reload(config)
-            .map_err(|e| ApiError::bad_request("", e.to_string()))?;
-        // Persist last; a failed write puts the previous configuration back.
-        let version = match self.store.write(&writes) {
-            Ok(v) => v,
-            Err(e) => {
-                if let Err(back) = gateway.reload(before.config.clone()) {
-                    tracing::error!(target: "llmux", error = %back, "cannot restore the configuration after a failed registry write");
-                }
-                return Err(store_error(e));
-            }
-        };
-        Ok(StateView {
-            version,
-            snapshot: gateway.snapshot(),
-            rows: self.store.list().map_err(store_error)?,
+        self.change(change).map_err(|e| match e {
+            Failure::Invalid(e) => ApiError::invalid(&e),
+            Failure::Api(e) => e,
         })
     }
 }
