@@ -6,6 +6,8 @@
 mod deps;
 mod handlers;
 mod prepare;
+#[cfg(test)]
+mod tests;
 mod view;
 
 use std::sync::Arc;
@@ -160,6 +162,18 @@ pub trait ConfigControl: Send + Sync {
     /// Applies one change and returns the configuration it produced.
     fn apply(&self, change: Change) -> Result<StateView, ApiError>;
 }
+
+/// Paths and methods of the configuration routes, as the router mounts them.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/providers", &["get", "post"]),
+    ("/api/v1/providers/{id}", &["get", "put", "patch", "delete"]),
+    ("/api/v1/models", &["get", "post"]),
+    ("/api/v1/models/{name}", &["get", "put", "patch", "delete"]),
+    ("/api/v1/groups", &["get", "post"]),
+    ("/api/v1/groups/{name}", &["get", "put", "patch", "delete"]),
+    ("/api/v1/settings", &["get", "put"]),
+    ("/api/v1/state", &["get"]),
+];
 
 /// The configuration routes (`/api/v1/providers`, `/models`, `/groups`, `/settings`,
 /// `/state`); each answers 503 when the binary gave no [`ConfigControl`].

@@ -184,7 +184,7 @@ fn object(
                     "set `admin.allow_file_overrides: true` in the file to override it",
                 ));
             }
-            Ok(vec![put(keep_secret(kind, body.clone(), stored))])
+            Ok(vec![put(keep_secret(kind, body.clone(), stored, true))])
         }
         Op::Patch(patch) => {
             if owned_by_file && !c.allow_file_overrides {
@@ -202,7 +202,8 @@ fn object(
             let mut body: Value = serde_json::from_str(&row.body)
                 .map_err(|e| ApiError::internal(format!("stored `{path}` is not JSON: {e}")))?;
             merge_patch(&mut body, patch);
-            Ok(vec![put(keep_secret(kind, body, stored))])
+            // The patch already kept what it did not name (or removed it on purpose).
+            Ok(vec![put(keep_secret(kind, body, stored, false))])
         }
         Op::Delete => {
             if owned_by_file || (stored.is_none() && effective.is_some()) {
@@ -287,9 +288,14 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Secrets are write-only: a provider body that sends no credential, or sends back the
-/// masked form it was shown, keeps the stored `api_key`.
-fn keep_secret(kind: RegistryKind, mut body: Value, stored: Option<&RegistryRow>) -> Value {
+/// Secrets are write-only: a provider body that sends back the masked form it was shown,
+/// or (`when_absent`, a replace) sends no credential at all, keeps the stored `api_key`.
+fn keep_secret(
+    kind: RegistryKind,
+    mut body: Value,
+    stored: Option<&RegistryRow>,
+    when_absent: bool,
+) -> Value {
     if kind != RegistryKind::Provider {
         return body;
     }
@@ -304,7 +310,7 @@ fn keep_secret(kind: RegistryKind, mut body: Value, stored: Option<&RegistryRow>
     let no_credential = ["api_key", "api_key_env", "api_key_file", "auth"]
         .iter()
         .all(|k| !map.contains_key(*k));
-    if no_credential || sent == Some(masked.as_str()) {
+    if (when_absent && no_credential) || sent == Some(masked.as_str()) {
         map.insert("api_key".to_owned(), Value::String(old_key));
     }
     body

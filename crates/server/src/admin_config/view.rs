@@ -10,13 +10,29 @@ use serde_json::{json, Map, Value};
 use super::prepare::section;
 use super::StateView;
 
-/// `body` with every credential masked (`api_key`, `auth.password`).
+/// `body` with every credential masked (`api_key`, `auth.password`, and `headers` whose
+/// name speaks of a key, token, secret or authorization).
 pub fn mask_body(body: &Value) -> Value {
     let mut out = body.clone();
     if let Value::Object(map) = &mut out {
         mask_field(map, "api_key");
         if let Some(Value::Object(auth)) = map.get_mut("auth") {
             mask_field(auth, "password");
+        }
+        if let Some(Value::Object(headers)) = map.get_mut("headers") {
+            let secret: Vec<String> = headers
+                .keys()
+                .filter(|k| {
+                    let k = k.to_ascii_lowercase();
+                    ["key", "token", "secret", "auth"]
+                        .iter()
+                        .any(|w| k.contains(w))
+                })
+                .cloned()
+                .collect();
+            for k in secret {
+                mask_field(headers, &k);
+            }
         }
     }
     out
