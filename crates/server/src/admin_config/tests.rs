@@ -248,6 +248,12 @@ fn patches_merge_and_secrets_stay_write_only() {
         masked,
         json!({"api_key": "sk-...abcd", "auth": {"type": "basic", "password": "hun...pass"}})
     );
+    let masked =
+        mask_body(&json!({"headers": {"X-Api-Key": "abcdefghijklmnop", "x-team": "blue"}}));
+    assert_eq!(
+        masked,
+        json!({"headers": {"X-Api-Key": "abc...mnop", "x-team": "blue"}})
+    );
 }
 
 #[test]
