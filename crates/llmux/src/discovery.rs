@@ -148,7 +148,8 @@ impl Discovery {
         Ok(true)
     }
 
-    fn base(&self) -> Config {
+    /// The configuration from the file, environment and command line, without discovery.
+    pub fn base(&self) -> Config {
         self.lock().base.clone()
     }
 

@@ -2,6 +2,7 @@
 //! `config check`, `config schema`, `models`, `usage`.
 
 mod cli;
+mod config_control;
 mod discovery;
 mod journal;
 mod keys;

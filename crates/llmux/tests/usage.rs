@@ -106,7 +106,7 @@ async fn every_request_is_stored_by_shutdown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disabled_usage_opens_no_database() {
+async fn disabled_usage_stores_no_rows() {
     let mock = mock(&["--no-record", "--text", "hello"]).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("llmux.yaml");
@@ -124,8 +124,11 @@ async fn disabled_usage_opens_no_database() {
     assert_eq!(status, 200, "{body}");
     run.proc.signal("TERM");
     assert!(run.proc.wait_exit(Duration::from_secs(20)).await.success());
-    assert!(data_dir.is_dir());
-    assert!(!data_dir.join("llmux.db").exists());
+    // The database holds the admin API's configuration registry, but no usage.
+    let db = data_dir.join("llmux.db");
+    let store = llmux_store::SqliteStore::open(&db).unwrap();
+    let summary = store.summary(&llmux_store::Filter::default()).unwrap();
+    assert_eq!(summary.requests, 0, "usage off: nothing stored");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

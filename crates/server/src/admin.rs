@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(crate::usage_api::routes())
         .merge(crate::admin_discovery::routes())
+        .merge(crate::admin_config::routes())
         .with_state(state)
 }
 

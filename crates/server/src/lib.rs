@@ -2,6 +2,7 @@
 //! listener, and the one place where an error becomes a response in the client's dialect.
 
 pub mod admin;
+pub mod admin_config;
 pub mod admin_discovery;
 pub mod client_auth;
 pub mod error_response;
@@ -29,4 +30,6 @@ pub struct AppState {
     pub usage: Option<Arc<dyn UsageStore>>,
     /// Endpoint discovery for `/api/v1/discovery*`; `None` when the process runs none.
     pub discovery: Option<Arc<dyn admin_discovery::DiscoveryControl>>,
+    /// The live configuration API's control; `None` answers its routes with 503.
+    pub config: Option<Arc<dyn admin_config::ConfigControl>>,
 }

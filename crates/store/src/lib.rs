@@ -26,11 +26,13 @@
 //! UTC.
 //!
 //! Proxy keys live in the same file (table `keys`, schema version 2) behind the
-//! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it.
+//! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it. Objects made through
+//! the admin configuration API live in table `registry` (version 4) behind [`RegistryStore`].
 
 mod background;
 mod keys;
 mod query;
+mod registry;
 mod row;
 mod sqlite;
 mod writer;
@@ -40,6 +42,7 @@ pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{
     Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary, UsageStore,
 };
+pub use registry::{RegistryKind, RegistryRow, RegistryStore, RegistryWrite};
 pub use row::{StatusClass, UsageRow};
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 pub use writer::{

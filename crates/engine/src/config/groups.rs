@@ -204,6 +204,7 @@ pub(super) fn groups(
                 .map(|h| super::outbound::http(Some(h), &path, errors)),
             description: g.description,
             name,
+            source: super::Source::File,
         });
     }
     out

@@ -2,9 +2,11 @@
 //! validated with every error reported at once, and returned typed.
 //!
 //! Sources, lowest first: the embedded defaults, the config file, env-declared endpoints
-//! (`LLMUX_ENDPOINT_<NAME>_*`), and the presets switched on by their API key variables.
+//! (`LLMUX_ENDPOINT_<NAME>_*`), the presets switched on by their API key variables, and the
+//! objects made through the admin API ([`Config::load_composed`]).
 
 mod client_auth;
+mod compose;
 mod discovery;
 mod env;
 mod errors;
@@ -29,6 +31,7 @@ use std::time::Duration;
 use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
 pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
+pub use compose::{ApiObjects, Composition, SETTINGS};
 pub use discovery::{
     parse_peer, DiscoveryConfig, Peer, RawDiscovery, DEFAULT_DISCOVERY_REFRESH,
     DEFAULT_DISCOVERY_TIMEOUT,
@@ -74,6 +77,8 @@ pub struct Config {
     pub file: Option<PathBuf>,
     /// Preset key variables that were not set (for the start-up summary).
     pub unset_presets: Vec<&'static Preset>,
+    /// Where the admin API's objects went (empty without any).
+    pub composition: Composition,
 }
 
 /// `server:` settings.
@@ -145,7 +150,7 @@ impl Default for Timeouts {
     }
 }
 
-/// Where a provider's definition came from.
+/// Where a provider's, model's or group's definition came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// The configuration file.
@@ -156,16 +161,19 @@ pub enum Source {
     Preset(String),
     /// Found by endpoint auto-discovery (in memory only, re-probed).
     Discovered,
+    /// The admin API's registry.
+    Api,
 }
 
 impl Source {
-    /// Short tag: `config`, `env`, `preset` or `discovered`.
+    /// Short tag: `config`, `env`, `preset`, `discovered` or `api`.
     pub fn tag(&self) -> &'static str {
         match self {
             Source::File => "config",
             Source::EnvEndpoint(_) => "env",
             Source::Preset(_) => "preset",
             Source::Discovered => "discovered",
+            Source::Api => "api",
         }
     }
 }
@@ -177,6 +185,7 @@ impl fmt::Display for Source {
             Source::EnvEndpoint(prefix) => write!(f, "env {prefix}*"),
             Source::Preset(var) => write!(f, "preset, key from {var}"),
             Source::Discovered => f.write_str("discovered"),
+            Source::Api => f.write_str("admin API"),
         }
     }
 }
@@ -316,6 +325,8 @@ pub struct GroupConfig {
     pub http: Option<HttpSettings>,
     /// Free text for listings.
     pub description: Option<String>,
+    /// Where the definition came from (`File` or `Api`).
+    pub source: Source,
 }
 
 /// One member of a group.
@@ -384,6 +395,12 @@ pub struct ModelConfig {
     pub fallback_on_context_length: bool,
     /// The price of every request made under this name, over any other price.
     pub price: Option<crate::pricing::PriceOverride>,
+    /// Context window in tokens, as the operator states it (listings only).
+    pub context_length: Option<u32>,
+    /// Capability tags, as the operator states them (listings only).
+    pub capabilities: Vec<String>,
+    /// Where the definition came from (`File` or `Api`).
+    pub source: Source,
 }
 
 /// The embedded defaults.
@@ -398,13 +415,29 @@ impl Config {
     ///
     /// `file` is `(display name, contents)`.
     pub fn load(file: Option<(&str, &str)>, env: &Env) -> Result<Config, ConfigErrors> {
-        validate::load(file, env)
+        validate::load(file, env, &ApiObjects::default())
     }
 
-    /// Reads `path` (if given) and builds the configuration.
-    pub fn load_path(path: Option<&std::path::Path>, env: &Env) -> Result<Config, ConfigErrors> {
+    /// Builds the configuration from the file text, the environment and the admin API's
+    /// objects (which win over both when `admin.allow_file_overrides` is on, and otherwise
+    /// only fill names the file and environment leave free). An error inside an API object
+    /// carries its path (`providers.x.base_url`) and no file line.
+    pub fn load_composed(
+        file: Option<(&str, &str)>,
+        env: &Env,
+        api: &ApiObjects,
+    ) -> Result<Config, ConfigErrors> {
+        validate::load(file, env, api)
+    }
+
+    /// Reads `path` (if given) and builds the configuration with the admin API's objects.
+    pub fn load_path_composed(
+        path: Option<&std::path::Path>,
+        env: &Env,
+        api: &ApiObjects,
+    ) -> Result<Config, ConfigErrors> {
         let Some(path) = path else {
-            return Config::load(None, env);
+            return Config::load_composed(None, env, api);
         };
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
@@ -415,9 +448,14 @@ impl Config {
                 message: format!("cannot read the configuration file: {e}"),
             }],
         })?;
-        let mut config = Config::load(Some((&name, &text)), env)?;
+        let mut config = Config::load_composed(Some((&name, &text)), env, api)?;
         config.file = Some(path.to_path_buf());
         Ok(config)
+    }
+
+    /// Reads `path` (if given) and builds the configuration.
+    pub fn load_path(path: Option<&std::path::Path>, env: &Env) -> Result<Config, ConfigErrors> {
+        Config::load_path_composed(path, env, &ApiObjects::default())
     }
 
     /// The provider with this id.

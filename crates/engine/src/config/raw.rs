@@ -41,6 +41,19 @@ pub struct RawConfig {
     /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
     #[serde(default)]
     pub pricing: super::pricing::RawPricing,
+    /// The admin API's configuration settings.
+    #[serde(default)]
+    pub admin: RawAdmin,
+}
+
+/// `admin:` section.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    /// Let objects made through the admin API replace the file's and the environment's
+    /// providers, models and groups of the same name (default `false`: those are read-only
+    /// through the API).
+    pub allow_file_overrides: Option<bool>,
 }
 
 /// `server:` section.
@@ -393,6 +406,10 @@ pub struct RawProfile {
     pub description: Option<String>,
     /// Price of requests made under this name (USD per million tokens), over any other.
     pub price: Option<Box<super::pricing::RawPrice>>,
+    /// Context window in tokens, shown in listings.
+    pub context_length: Option<u32>,
+    /// Capability tags (`vision`, `tools`, ...), shown in listings.
+    pub capabilities: Option<Vec<String>>,
 }
 
 /// A duration (`30s`, `500ms`, `5m`, or a number of seconds) or a size (`16MiB`, or bytes).

@@ -16,6 +16,7 @@ pub(super) fn providers(
     file: &BTreeMap<String, RawProvider>,
     env: &Env,
     default_timeouts: Timeouts,
+    api_ids: &std::collections::BTreeSet<String>,
     errors: &mut Errors<'_>,
 ) -> (Vec<ProviderConfig>, Vec<&'static Preset>) {
     let mut out: Vec<ProviderConfig> = Vec::new();
@@ -26,7 +27,8 @@ pub(super) fn providers(
     }
     match env::endpoints(env) {
         Ok(eps) => {
-            for ep in eps {
+            // An admin API provider wins over an env endpoint of the same id.
+            for ep in eps.into_iter().filter(|ep| !api_ids.contains(&ep.id)) {
                 if let Some(p) = from_env_endpoint(&ep, default_timeouts, errors) {
                     // An env endpoint replaces a file entry of the same id.
                     out.retain(|existing| existing.id != p.id);

@@ -17,7 +17,8 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 11] = [
+const TOP_KEYS: [&str; 12] = [
+    "admin",
     "server",
     "data_dir",
     "default_model",
@@ -34,13 +35,18 @@ const TOP_KEYS: [&str; 11] = [
 /// Collects errors, attaching file lines to paths.
 pub(super) struct Errors<'a> {
     doc: Option<&'a YamlDoc>,
+    /// Paths of the admin API's objects: errors inside them carry no file line.
+    api: Option<&'a super::Composition>,
     pub(super) list: Vec<ConfigError>,
 }
 
 impl Errors<'_> {
     /// Records a problem at `path` (a file path, or an environment variable name).
     pub(super) fn at(&mut self, path: &str, message: impl Into<String>) {
-        let line = self.doc.and_then(|d| d.line_of(path));
+        let from_api = self
+            .api
+            .is_some_and(|c| c.api.iter().any(|o| super::compose::within(path, o)));
+        let line = self.doc.filter(|_| !from_api).and_then(|d| d.line_of(path));
         self.list.push(ConfigError {
             path: path.to_owned(),
             line,
@@ -58,7 +64,11 @@ impl Errors<'_> {
     }
 }
 
-pub(super) fn load(file: Option<(&str, &str)>, env: &Env) -> Result<Config, ConfigErrors> {
+pub(super) fn load(
+    file: Option<(&str, &str)>,
+    env: &Env,
+    api: &super::ApiObjects,
+) -> Result<Config, ConfigErrors> {
     let file_name = file.map(|(name, _)| name.to_owned());
     let fail = |errors: Vec<ConfigError>| ConfigErrors {
         file: file_name.clone(),
@@ -74,14 +84,30 @@ pub(super) fn load(file: Option<(&str, &str)>, env: &Env) -> Result<Config, Conf
         })?,
         None => YamlDoc::default(),
     };
+    let mut value = doc.value.clone();
+    let mut list = Vec::new();
+    {
+        let mut errors = Errors {
+            doc: Some(&doc),
+            api: None,
+            list: Vec::new(),
+        };
+        substitute_all(&mut value, "", env, &mut errors);
+        list.append(&mut errors.list);
+    }
+    let composition = super::compose::insert(&mut value, api, env);
     let mut errors = Errors {
         doc: Some(&doc),
-        list: Vec::new(),
+        api: Some(&composition),
+        list,
     };
-    let mut value = doc.value.clone();
-    substitute_all(&mut value, "", env, &mut errors);
     let raw = read_raw(&value, &mut errors);
-    let config = build(raw, env, &mut errors);
+    let mut composition = composition.clone();
+    composition.allow_file_overrides = raw.admin.allow_file_overrides.unwrap_or(false);
+    let api_ids = super::compose::api_provider_ids(&composition);
+    let mut config = build(raw, env, &api_ids, &mut errors);
+    config.composition = composition;
+    super::compose::mark_sources(&mut config);
     if errors.list.is_empty() {
         Ok(config)
     } else {
@@ -152,6 +178,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     }
     if let Some(v) = map.get("auth") {
         raw.auth = typed(v, "auth", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("admin") {
+        raw.admin = typed(v, "admin", errors).unwrap_or_default();
     }
     if let Some(v) = map.get("journal") {
         raw.journal = typed(v, "journal", errors).unwrap_or_default();
@@ -267,7 +296,12 @@ fn unknown_key_message(key: &str, known: &[&str]) -> String {
 }
 
 /// Raw → typed, with the environment merged in.
-fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
+fn build(
+    mut raw: RawConfig,
+    env: &Env,
+    api_ids: &std::collections::BTreeSet<String>,
+    errors: &mut Errors<'_>,
+) -> Config {
     let timeouts = timeouts(
         raw.server.timeouts.as_ref(),
         Timeouts::default(),
@@ -315,7 +349,8 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         ],
         errors,
     );
-    let (providers, unset_presets) = sources::providers(&raw.providers, env, timeouts, errors);
+    let (providers, unset_presets) =
+        sources::providers(&raw.providers, env, timeouts, api_ids, errors);
     // Providers declared in the file but rejected above: their own errors are reported, so a
     // model pointing at one must not add a confusing second error.
     let rejected: Vec<String> = raw
@@ -338,6 +373,9 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
                     fallbacks: Vec::new(),
                     fallback_on_context_length: false,
                     price: None,
+                    context_length: None,
+                    capabilities: Vec::new(),
+                    source: super::Source::File,
                 },
                 RawModel::Profile(p) => {
                     let path = format!("models.{name}");
@@ -368,6 +406,9 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
                         fallbacks: p.fallbacks.unwrap_or_default(),
                         fallback_on_context_length: p.fallback_on_context_length.unwrap_or(false),
                         price,
+                        context_length: p.context_length,
+                        capabilities: p.capabilities.unwrap_or_default(),
+                        source: super::Source::File,
                     }
                 }
             })
@@ -386,6 +427,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         groups,
         file: None,
         unset_presets,
+        composition: super::Composition::default(),
     };
     check_models(&config, &rejected, errors);
     super::forwards::check(&config, errors);

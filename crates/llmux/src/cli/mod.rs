@@ -3,7 +3,7 @@
 mod config_cmd;
 mod keys_cmd;
 mod models;
-mod reload;
+pub(crate) mod reload;
 mod serve;
 mod usage_cmd;
 

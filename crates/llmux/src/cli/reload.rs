@@ -1,4 +1,5 @@
-//! SIGHUP: reload the configuration into the running gateway, or keep the old one on error.
+//! SIGHUP: reload the configuration into the running gateway through the admin API's path
+//! ([`crate::config_control::Control`]), or keep the old one on error.
 // Signals are Unix-only: elsewhere nothing calls the reload.
 #![cfg_attr(not(unix), allow(dead_code))]
 
@@ -6,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use llmux_engine::config::{Config, Env};
+use llmux_engine::config::{ApiObjects, Config, ConfigErrors, Env};
 use llmux_engine::Gateway;
 
 /// The command-line values that win over the file, at start-up and on every reload.
@@ -73,15 +74,18 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// Reloads once per SIGHUP, forever. One reload at a time: a SIGHUP that arrives during a
-    /// reload is kept by the signal stream and served when the reload ends (several such
-    /// signals count as one, which reads the newest file anyway).
+    /// Reloads once per SIGHUP, forever, through `control` (the admin API's path). One
+    /// change at a time: a SIGHUP that arrives during a reload or an API change is kept by
+    /// the signal stream and served when it ends (several such signals count as one, which
+    /// reads the newest file anyway).
     #[cfg(unix)]
-    pub async fn run(self, mut hangups: tokio::signal::unix::Signal) {
-        let this = Arc::new(self);
+    pub async fn run(
+        control: Arc<crate::config_control::Control>,
+        mut hangups: tokio::signal::unix::Signal,
+    ) {
         while hangups.recv().await.is_some() {
             tracing::info!(target: "llmux", "SIGHUP: reloading the configuration");
-            let job = this.clone();
+            let job = control.clone();
             // Reading files and building clients (TLS roots) blocks: keep it off the workers.
             match tokio::task::spawn_blocking(move || job.reload_once()).await {
                 Ok(()) => {}
@@ -90,48 +94,11 @@ impl Reloader {
         }
     }
 
-    /// Loads, validates and builds the configuration, then swaps it in; on any error logs it
-    /// and leaves the running configuration as it is.
-    pub fn reload_once(&self) {
-        match self.load() {
-            Ok(config) => {
-                let reloaded = match &self.discovery {
-                    Some(d) => d.reload(config),
-                    None => self.gateway.reload(config).map_err(|e| e.to_string()),
-                };
-                if let Err(e) = reloaded {
-                    tracing::warn!(
-                        target: "llmux",
-                        config = %self.source(),
-                        error = %e,
-                        "config reload failed; still serving the previous configuration"
-                    );
-                    return;
-                }
-                let snapshot = self.gateway.snapshot();
-                let (providers, models) = (snapshot.providers.len(), snapshot.model_ids().count());
-                tracing::info!(
-                    target: "llmux",
-                    config = %self.source(),
-                    providers,
-                    models,
-                    "config reloaded"
-                );
-            }
-            Err(errors) => tracing::warn!(
-                target: "llmux",
-                config = %self.source(),
-                errors = %errors,
-                "config reload failed; still serving the previous configuration"
-            ),
-        }
-    }
-
-    /// The new configuration, with the start-up listeners and data directory. The error is
-    /// the text `llmux config check` prints for the same file.
-    fn load(&self) -> Result<Config, String> {
-        let mut config = Config::load_path(self.path.as_deref(), &Env::from_process())
-            .map_err(|e| e.to_string().trim_end().to_owned())?;
+    /// The configuration from the file, the environment and the admin API's objects, with
+    /// the command-line overrides and the start-up listeners and data directory.
+    pub fn load(&self, api: &ApiObjects) -> Result<Config, ConfigErrors> {
+        let mut config =
+            Config::load_path_composed(self.path.as_deref(), &Env::from_process(), api)?;
         self.overrides.apply(&mut config);
         self.keep_fixed(&mut config);
         Ok(config)
@@ -182,7 +149,7 @@ impl Reloader {
     }
 
     /// The configuration's source, for log lines.
-    fn source(&self) -> String {
+    pub fn source(&self) -> String {
         match &self.path {
             Some(p) => p.display().to_string(),
             None => "embedded defaults + environment".to_owned(),

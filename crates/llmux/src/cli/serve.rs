@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use llmux_engine::config::{Config, Env};
+use llmux_engine::config::{ApiObjects, Config, Env};
 use llmux_engine::metrics::{Metrics, MetricsSink, RowCounts};
 use llmux_engine::record::{LogSink, RecordSink};
 use llmux_engine::{Gateway, Snapshot};
@@ -50,6 +50,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.auth.mode == AuthMode::ProxyKey,
     )?);
     let journal = journal::open_journal(&config.data_dir, &config.journal)?.map(Arc::new);
+    // The admin API's objects join the file and the environment from the start.
+    let registry = crate::config_control::open_registry(&config.data_dir)?;
+    let api = crate::config_control::stored_objects(registry.as_ref())?;
+    if api != ApiObjects::default() {
+        config = match Config::load_path_composed(
+            args.config.as_deref(),
+            &Env::from_process(),
+            &api,
+        ) {
+            Ok(c) => c,
+            Err(errors) => {
+                eprintln!("the configuration with the objects made through the admin API (in the data directory's database) is not valid:");
+                eprint!("{errors}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        overrides.apply(&mut config);
+    }
     // Metrics, then store, then journal, then the log line. Metrics come first: the recorder
     // takes its active-requests unit from the head of the chain.
     let mut sink: Arc<dyn RecordSink> = Arc::new(LogSink);
@@ -132,24 +150,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             d.attach(gateway.clone());
             tokio::spawn(d.clone().run());
         }
-        let state = AppState {
-            gateway: gateway.clone(),
-            usage: usage_reader,
-            discovery: discovery
-                .clone()
-                .map(|d| Arc::new(crate::discovery::AdminHandle(d)) as Arc<dyn DiscoveryControl>),
-        };
         let reloader = Reloader {
             path: args.config.clone(),
             overrides,
             fixed,
+            gateway: gateway.clone(),
+            discovery: discovery.clone(),
+        };
+        let control = Arc::new(crate::config_control::Control::new(reloader, registry));
+        let state = AppState {
             gateway,
-            discovery,
+            usage: usage_reader,
+            discovery: discovery
+                .clone()
+                .map(|d| Arc::new(crate::discovery::AdminHandle(d)) as Arc<dyn DiscoveryControl>),
+            config: Some(control.clone()),
         };
         #[cfg(unix)]
-        tokio::spawn(reloader.run(hangups));
-        #[cfg(not(unix))]
-        drop(reloader);
+        tokio::spawn(Reloader::run(control, hangups));
         note_migrate_req();
         tracing::info!(target: "llmux", data = %data_addr, admin = %admin_addr, "ready");
         llmux_server::run(

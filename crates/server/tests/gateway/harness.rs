@@ -122,6 +122,7 @@ impl Harness {
                 gateway: gateway.clone(),
                 usage,
                 discovery: None,
+                config: None,
             },
             listeners,
             async {

@@ -81,6 +81,25 @@ const MIGRATIONS: &[(i64, &str)] = &[
         DROP INDEX IF EXISTS usage_model_ts;
         DROP INDEX IF EXISTS usage_key_ts;",
     ),
+    (
+        4,
+        // The admin API's configuration registry: one row per object made through the API,
+        // its body the JSON of the config file's entry. `registry_seq` holds the last version
+        // handed out, so versions only grow, deletions included.
+        "CREATE TABLE registry (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            PRIMARY KEY (kind, name)
+        );
+        CREATE TABLE registry_seq (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO registry_seq (id, version) VALUES (1, 0);",
+    ),
 ];
 
 /// The newest schema version this binary knows.

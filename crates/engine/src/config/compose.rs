@@ -1,0 +1,183 @@
+//! Composition of the runtime configuration from its sources: file < env < admin API
+//! registry. API objects are written into the raw document under `providers` / `models` /
+//! `groups` (and the settings at their paths) before validation, so an API object gets
+//! exactly the file's checks and messages (`providers.x.base_url`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::env::{self, Env};
+use super::{Config, Source};
+
+/// The settings the admin API may set, by their path in the config file.
+pub const SETTINGS: [&str; 5] = [
+    "default_model",
+    "usage.default_tag",
+    "usage.enabled",
+    "usage.retention_days",
+    "usage.reverse_dns",
+];
+
+/// Objects made through the admin API, each body in the config file's shape.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiObjects {
+    /// `providers.<id>` entries.
+    pub providers: BTreeMap<String, Value>,
+    /// `models.<name>` entries (an alias string or a profile mapping).
+    pub models: BTreeMap<String, Value>,
+    /// `groups.<name>` entries.
+    pub groups: BTreeMap<String, Value>,
+    /// Settings by path (one of [`SETTINGS`]).
+    pub settings: BTreeMap<String, Value>,
+}
+
+impl ApiObjects {
+    /// The objects of one section (`providers`, `models` or `groups`).
+    pub fn section(&self, section: &str) -> Option<&BTreeMap<String, Value>> {
+        match section {
+            "providers" => Some(&self.providers),
+            "models" => Some(&self.models),
+            "groups" => Some(&self.groups),
+            _ => None,
+        }
+    }
+}
+
+/// What the composition did with the API objects, by path (`providers.x`, `usage.enabled`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Composition {
+    /// Whether API objects may replace the file's and the environment's
+    /// (`admin.allow_file_overrides`).
+    pub allow_file_overrides: bool,
+    /// Every API object and setting in effect.
+    pub api: BTreeSet<String>,
+    /// API objects in effect that replaced a file or environment object of the same name.
+    pub overrides: BTreeSet<String>,
+    /// API objects left out because the file or environment now declares the same name and
+    /// overrides are off (the file wins; the API object stays stored).
+    pub shadowed: BTreeSet<String>,
+}
+
+impl Composition {
+    /// Whether the object at `path` (`models.fast`) came from the API.
+    pub fn is_api(&self, path: &str) -> bool {
+        self.api.contains(path)
+    }
+}
+
+/// Whether the file document allows API objects to replace its own.
+fn allow_overrides(doc: &Value) -> bool {
+    doc.pointer("/admin/allow_file_overrides")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// Writes the API objects into `doc` (the file after `${VAR}` substitution, so API values
+/// are taken literally) and says where each went.
+pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Composition {
+    let mut out = Composition {
+        allow_file_overrides: allow_overrides(doc),
+        ..Composition::default()
+    };
+    if doc.is_null() {
+        *doc = Value::Object(Map::new());
+    }
+    let Value::Object(root) = doc else {
+        return out; // The file's own error says the document is not a mapping.
+    };
+    let env_ids: BTreeSet<String> = env::endpoints(env)
+        .map(|eps| eps.into_iter().map(|e| e.id).collect())
+        .unwrap_or_default();
+    for section in ["providers", "models", "groups"] {
+        let Some(objects) = api.section(section) else {
+            continue;
+        };
+        if objects.is_empty() {
+            continue;
+        }
+        let entry = root
+            .entry(section)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if entry.is_null() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(map) = entry else {
+            continue; // Reported by validation as "expected a mapping".
+        };
+        for (name, body) in objects {
+            let path = format!("{section}.{name}");
+            let taken =
+                map.contains_key(name) || (section == "providers" && env_ids.contains(name));
+            if taken && !out.allow_file_overrides {
+                out.shadowed.insert(path);
+                continue;
+            }
+            if taken {
+                out.overrides.insert(path.clone());
+            }
+            map.insert(name.clone(), body.clone());
+            out.api.insert(path);
+        }
+    }
+    for (path, value) in &api.settings {
+        match path.split_once('.') {
+            None => {
+                root.insert(path.clone(), value.clone());
+            }
+            Some((section, key)) => {
+                let entry = root
+                    .entry(section)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if entry.is_null() {
+                    *entry = Value::Object(Map::new());
+                }
+                if let Value::Object(map) = entry {
+                    map.insert(key.to_owned(), value.clone());
+                }
+            }
+        }
+        out.api.insert(path.clone());
+    }
+    out
+}
+
+/// The provider ids the API supplies: an env endpoint of the same id gives way to them.
+pub(super) fn api_provider_ids(c: &Composition) -> BTreeSet<String> {
+    c.api
+        .iter()
+        .filter_map(|p| p.strip_prefix("providers."))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Marks each object's source once the configuration is built.
+pub(super) fn mark_sources(config: &mut Config) {
+    let c = &config.composition;
+    for p in &mut config.providers {
+        if c.is_api(&format!("providers.{}", p.id)) {
+            p.source = Source::Api;
+        }
+    }
+    for m in &mut config.models {
+        if c.is_api(&format!("models.{}", m.name)) {
+            m.source = Source::Api;
+        }
+    }
+    for g in &mut config.groups {
+        if c.is_api(&format!("groups.{}", g.name)) {
+            g.source = Source::Api;
+        }
+    }
+}
+
+/// Whether `path` (an error's) lies in the API object or setting `object`.
+pub(super) fn within(path: &str, object: &str) -> bool {
+    path == object
+        || path
+            .strip_prefix(object)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+#[cfg(test)]
+mod tests;
