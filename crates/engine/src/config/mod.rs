@@ -4,6 +4,7 @@
 //! Sources, lowest first: the embedded defaults, the config file, env-declared endpoints
 //! (`LLMUX_ENDPOINT_<NAME>_*`), and the presets switched on by their API key variables.
 
+mod admin;
 mod client_auth;
 mod env;
 mod errors;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
+pub use admin::{AdminConfig, RawAdmin, ADMIN_PASSWORD_ENV, ADMIN_TOKEN_ENV};
 pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
 pub use env::Env;
 pub use errors::{did_you_mean, ConfigError, ConfigErrors};
@@ -57,6 +59,8 @@ pub struct Config {
     pub journal: JournalConfig,
     /// Price overrides (`pricing:`): `model` or `provider/model` → price, as written.
     pub pricing: Vec<(String, crate::pricing::PriceOverride)>,
+    /// Admin listener credentials (`admin:` and `LLMUX_ADMIN_*`).
+    pub admin: AdminConfig,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.

@@ -38,6 +38,9 @@ pub struct RawConfig {
     /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
     #[serde(default)]
     pub pricing: super::pricing::RawPricing,
+    /// Admin listener credentials.
+    #[serde(default)]
+    pub admin: super::admin::RawAdmin,
 }
 
 /// `server:` section.

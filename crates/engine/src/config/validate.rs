@@ -17,7 +17,7 @@ use super::yaml::{self, YamlDoc};
 use super::{sources, Config, ModelConfig, ModelTarget, ServerConfig, Timeouts};
 use super::{DEFAULT_ADMIN_LISTEN, DEFAULT_BODY_LIMIT, DEFAULT_LISTEN};
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 11] = [
     "server",
     "data_dir",
     "default_model",
@@ -28,6 +28,7 @@ const TOP_KEYS: [&str; 10] = [
     "auth",
     "journal",
     "pricing",
+    "admin",
 ];
 
 /// Collects errors, attaching file lines to paths.
@@ -154,6 +155,9 @@ fn read_raw(value: &Value, errors: &mut Errors<'_>) -> RawConfig {
     }
     if let Some(v) = map.get("journal") {
         raw.journal = typed(v, "journal", errors).unwrap_or_default();
+    }
+    if let Some(v) = map.get("admin") {
+        raw.admin = typed(v, "admin", errors).unwrap_or_default();
     }
     for (key, v) in entries(map.get("pricing"), "pricing", errors) {
         if let Some(p) = typed(v, &format!("pricing.{key}"), errors) {
@@ -376,6 +380,7 @@ fn build(mut raw: RawConfig, env: &Env, errors: &mut Errors<'_>) -> Config {
         auth: raw.auth.into(),
         journal: super::journal::journal(raw.journal, errors),
         pricing: super::pricing::overrides(raw.pricing, errors),
+        admin: super::admin::admin(raw.admin, env, errors),
         providers,
         models,
         groups,
