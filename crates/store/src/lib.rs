@@ -26,8 +26,10 @@
 //! UTC.
 //!
 //! Proxy keys live in the same file (table `keys`, schema version 2) behind the
-//! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it.
+//! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it. The admin
+//! listener's audit log and password hashes (schema version 4) are behind [`AdminStore`].
 
+mod admin;
 mod background;
 mod keys;
 mod query;
@@ -35,6 +37,7 @@ mod row;
 mod sqlite;
 mod writer;
 
+pub use admin::{AdminStore, AuditRow, PasswordRow, MAX_AUDIT_PAGE};
 pub use background::lower_current_thread_priority;
 pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{

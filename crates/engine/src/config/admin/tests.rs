@@ -3,8 +3,11 @@
 use crate::config::{Config, Env};
 
 fn load(yaml: &str, env: &[(&str, &str)]) -> Result<Config, String> {
-    Config::load(Some(("t.yaml", yaml)), &Env::from_pairs(env.iter().copied()))
-        .map_err(|e| e.to_string())
+    Config::load(
+        Some(("t.yaml", yaml)),
+        &Env::from_pairs(env.iter().copied()),
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -30,7 +33,10 @@ fn file_values_are_read() {
 fn environment_wins_over_the_file() {
     let c = load(
         "admin: { token: tok-file }",
-        &[("LLMUX_ADMIN_TOKEN", "tok-env"), ("LLMUX_ADMIN_PASSWORD", "pw-env")],
+        &[
+            ("LLMUX_ADMIN_TOKEN", "tok-env"),
+            ("LLMUX_ADMIN_PASSWORD", "pw-env"),
+        ],
     )
     .unwrap();
     assert_eq!(c.admin.token.as_ref().unwrap().expose(), "tok-env");
