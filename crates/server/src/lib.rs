@@ -2,10 +2,15 @@
 //! listener, and the one place where an error becomes a response in the client's dialect.
 
 pub mod admin;
+pub mod admin_auth;
+mod admin_docs;
+mod admin_login;
+pub mod audit;
 pub mod client_auth;
 pub mod error_response;
 pub mod http_metrics;
 pub mod listener;
+pub mod provider_test;
 mod read_body;
 pub mod request_id;
 pub mod serve;
@@ -26,4 +31,6 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     /// Read handle on the usage store for the admin API; `None` when usage storage is off.
     pub usage: Option<Arc<dyn UsageStore>>,
+    /// The admin listener's credentials, sessions and audit log.
+    pub admin: Arc<admin_auth::AdminPlane>,
 }
