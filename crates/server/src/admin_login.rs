@@ -49,12 +49,16 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Response 
     // A wrong user name costs a failure too; the password is checked either way.
     let password = if user_ok { body.password.as_str() } else { "" };
     match auth.login(password, ip, Instant::now()) {
-        Ok(token) if user_ok => Json(json!({
-            "token": token,
-            "token_type": "Bearer",
-            "expires_in": SESSION_TTL.as_secs(),
-        }))
-        .into_response(),
+        Ok(token) if user_ok => {
+            let answer = json!({
+                "token": token,
+                "token_type": "Bearer",
+                "expires_in": SESSION_TTL.as_secs(),
+            });
+            // The audit log records the session opened; its token is redacted there.
+            let after = json!({"user": ADMIN_USER, "token": token});
+            crate::audit::with_change(Json(answer).into_response(), None, Some(after))
+        }
         Ok(_) => denial(&crate::admin_auth::Verdict::Wrong),
         Err(verdict) => denial(&verdict),
     }
