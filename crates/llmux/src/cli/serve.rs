@@ -243,24 +243,27 @@ fn admin_plane(config: &Config) -> anyhow::Result<Arc<llmux_server::admin_auth::
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let (auth, generated) = admin_auth::setup(&config.admin, loopback, store.as_deref(), now_ms)
         .context("cannot set up admin authentication")?;
+    // No lowercase "admin " in these lines: scripts find the admin address by it.
     if let Some(password) = generated {
         let rule = "=".repeat(60);
         eprintln!(
             "{rule}\nADMIN PASSWORD NOT SET - generated a random password (shown once; only \
-             its hash is stored in {}):\n  {password}\nUse HTTP Basic admin:<password> or \
-             POST /api/v1/login on the admin listener; set LLMUX_ADMIN_PASSWORD or \
-             LLMUX_ADMIN_TOKEN to choose your own.\n{rule}",
+             its hash is stored in {}):\n  {password}\nUse HTTP Basic with user `admin`, or \
+             POST /api/v1/login; set LLMUX_ADMIN_PASSWORD or LLMUX_ADMIN_TOKEN to choose your \
+             own.\n{rule}",
             path.display()
         );
     } else if auth.is_open() {
         tracing::info!(
             target: "llmux",
-            "admin listener open: no admin token or password set, and it listens on loopback only"
+            "admin-listener API open: no LLMUX_ADMIN_TOKEN or LLMUX_ADMIN_PASSWORD set, and it \
+             listens on loopback only"
         );
     } else if !config.admin.has_credentials() {
         tracing::info!(
             target: "llmux",
-            "admin password: the one generated at an earlier start (its hash is in the data dir)"
+            "admin-listener password: the one generated at an earlier start (only its hash is \
+             kept)"
         );
     }
     Ok(Arc::new(AdminPlane { auth, store }))
