@@ -4,28 +4,24 @@
 //! rate limited per client IP. The decisions are pure (`now` injected); [`guard`] is the axum
 //! layer that applies them and hands mutating calls to the audit log.
 
+mod layer;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
 use base64::Engine as _;
 use llmux_engine::config::AdminConfig;
 use llmux_engine::keys::{digests_equal, hash_key};
 use llmux_engine::routing::ratelimit::TokenBucket;
 use llmux_store::{AdminStore, PasswordRow, StoreError};
-use serde_json::json;
 
-use crate::AppState;
+pub use layer::{client_ip, denial, guard, AdminPlane};
 
 /// The one admin user name (HTTP Basic `admin:<password>`).
 pub const ADMIN_USER: &str = "admin";
@@ -338,99 +334,4 @@ pub enum SetupError {
     /// The admin tables could not be read or written.
     #[error("admin store: {0}")]
     Store(#[from] StoreError),
-}
-
-/// The client's IP from the connection (unspecified when the server did not record it).
-pub fn client_ip(request: &Request) -> IpAddr {
-    request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
-}
-
-/// The admin layer: checks credentials on protected paths, then records mutating calls.
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let auth = &state.admin.auth;
-    let path = request.uri().path().to_owned();
-    let ip = client_ip(&request);
-    let who = if auth.protects(&path) {
-        match auth.check(request.headers(), ip, Instant::now()) {
-            Verdict::Allow(who) => who,
-            denied => return denial(&denied),
-        }
-    } else {
-        Who::Anonymous
-    };
-    request.extensions_mut().insert(who.clone());
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    if crate::audit::is_mutating(&method, &path) {
-        let change = response
-            .extensions()
-            .get::<crate::audit::AuditChange>()
-            .cloned();
-        let status = response.status();
-        crate::audit::record(&state.admin, &who, ip, &method, &path, status, change).await;
-    }
-    response
-}
-
-/// The JSON answer for a denied request.
-pub fn denial(verdict: &Verdict) -> Response {
-    let (status, code, message) = match verdict {
-        Verdict::Missing => (
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "admin credentials required: Authorization: Bearer <token>, or Basic admin:<password>",
-        ),
-        Verdict::Limited(_) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed admin authentication attempts from this address; retry later",
-        ),
-        Verdict::Wrong | Verdict::Allow(_) => (
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "wrong admin credentials",
-        ),
-    };
-    let mut response = (
-        status,
-        Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response();
-    let headers = response.headers_mut();
-    match verdict {
-        Verdict::Missing => {
-            headers.insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"llmux-admin\""),
-            );
-        }
-        Verdict::Limited(wait) => {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            headers.insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        }
-        _ => {}
-    }
-    response
-}
-
-/// The state the admin layer needs: credentials and, when the data dir's database is open,
-/// where the audit log goes.
-pub struct AdminPlane {
-    /// Credentials, sessions and failure buckets.
-    pub auth: AdminAuth,
-    /// The audit log's store; `None` keeps no log (tests without a database).
-    pub store: Option<Arc<dyn AdminStore>>,
-}
-
-impl AdminPlane {
-    /// Open to everyone, no audit log: what tests of other parts use.
-    pub fn open() -> Arc<Self> {
-        Arc::new(AdminPlane {
-            auth: AdminAuth::open(),
-            store: None,
-        })
-    }
 }
