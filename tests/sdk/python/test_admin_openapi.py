@@ -61,7 +61,8 @@ def test_admin_api_conforms_to_its_openapi_document(mock: Mock, log_dir: Path) -
             "--request-timeout", "15",
             "--generation-deterministic",
         ]
-        run = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+        # cwd: schemathesis keeps its example database in ./.schemathesis, not in the repo.
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False, cwd=log_dir)
         out = run.stdout + run.stderr
         assert run.returncode == 0, f"schemathesis failed ({run.returncode}):\n{out[-12000:]}"
         assert "passed" in out and " failed" not in out.split("SUMMARY")[-1], out[-4000:]
