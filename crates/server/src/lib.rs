@@ -2,12 +2,17 @@
 //! listener, and the one place where an error becomes a response in the client's dialect.
 
 pub mod admin;
+pub mod admin_auth;
 pub mod admin_config;
 pub mod admin_discovery;
+mod admin_docs;
+mod admin_login;
+pub mod audit;
 pub mod client_auth;
 pub mod error_response;
 pub mod http_metrics;
 pub mod listener;
+pub mod provider_test;
 mod read_body;
 pub mod request_id;
 pub mod serve;
@@ -32,4 +37,6 @@ pub struct AppState {
     pub discovery: Option<Arc<dyn admin_discovery::DiscoveryControl>>,
     /// The live configuration API's control; `None` answers its routes with 503.
     pub config: Option<Arc<dyn admin_config::ConfigControl>>,
+    /// The admin listener's credentials, sessions and audit log.
+    pub admin: Arc<admin_auth::AdminPlane>,
 }

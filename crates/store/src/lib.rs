@@ -27,8 +27,10 @@
 //!
 //! Proxy keys live in the same file (table `keys`, schema version 2) behind the
 //! [`KeyStore`] trait: stored as their SHA-256 hash only, looked up by it. Objects made through
-//! the admin configuration API live in table `registry` (version 4) behind [`RegistryStore`].
+//! the admin configuration API live in table `registry` (version 4) behind [`RegistryStore`];
+//! the admin listener's audit log and password hashes (version 5) are behind [`AdminStore`].
 
+mod admin;
 mod background;
 mod keys;
 mod query;
@@ -37,6 +39,7 @@ mod row;
 mod sqlite;
 mod writer;
 
+pub use admin::{AdminStore, AuditRow, PasswordRow, MAX_AUDIT_PAGE};
 pub use background::lower_current_thread_priority;
 pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{

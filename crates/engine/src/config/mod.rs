@@ -5,6 +5,7 @@
 //! (`LLMUX_ENDPOINT_<NAME>_*`), the presets switched on by their API key variables, and the
 //! objects made through the admin API ([`Config::load_composed`]).
 
+mod admin;
 mod client_auth;
 mod compose;
 mod discovery;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use llmux_providers::{AuthScheme, Preset, ProviderKind, Quirks};
 
+pub use admin::{AdminConfig, RawAdmin, ADMIN_PASSWORD_ENV, ADMIN_TOKEN_ENV};
 pub use client_auth::{parse_auth_mode, ClientAuth, RawAuthMode, RawClientAuth};
 pub use compose::{ApiObjects, Composition, SETTINGS};
 pub use discovery::{
@@ -67,6 +69,8 @@ pub struct Config {
     pub discovery: DiscoveryConfig,
     /// Price overrides (`pricing:`): `model` or `provider/model` → price, as written.
     pub pricing: Vec<(String, crate::pricing::PriceOverride)>,
+    /// Admin listener credentials (`admin:` and `LLMUX_ADMIN_*`).
+    pub admin: AdminConfig,
     /// Providers, in the order they were declared (file, env endpoints, presets).
     pub providers: Vec<ProviderConfig>,
     /// Virtual models, by name order.

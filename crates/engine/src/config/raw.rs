@@ -41,19 +41,9 @@ pub struct RawConfig {
     /// Price overrides in USD per million tokens: `model` or `provider/model` → price.
     #[serde(default)]
     pub pricing: super::pricing::RawPricing,
-    /// The admin API's configuration settings.
+    /// Admin listener credentials.
     #[serde(default)]
-    pub admin: RawAdmin,
-}
-
-/// `admin:` section.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawAdmin {
-    /// Let objects made through the admin API replace the file's and the environment's
-    /// providers, models and groups of the same name (default `false`: those are read-only
-    /// through the API).
-    pub allow_file_overrides: Option<bool>,
+    pub admin: super::admin::RawAdmin,
 }
 
 /// `server:` section.

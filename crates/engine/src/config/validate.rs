@@ -422,6 +422,7 @@ fn build(
         journal: super::journal::journal(raw.journal, errors),
         discovery: super::discovery::discovery(raw.discovery, env, errors),
         pricing: super::pricing::overrides(raw.pricing, errors),
+        admin: super::admin::admin(raw.admin, env, errors),
         providers,
         models,
         groups,

@@ -68,6 +68,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         overrides.apply(&mut config);
     }
+    let admin = admin_plane(&config)?;
     // Metrics, then store, then journal, then the log line. Metrics come first: the recorder
     // takes its active-requests unit from the head of the chain.
     let mut sink: Arc<dyn RecordSink> = Arc::new(LogSink);
@@ -165,6 +166,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .clone()
                 .map(|d| Arc::new(crate::discovery::AdminHandle(d)) as Arc<dyn DiscoveryControl>),
             config: Some(control.clone()),
+            admin,
         };
         #[cfg(unix)]
         tokio::spawn(Reloader::run(control, hangups));
@@ -261,6 +263,54 @@ fn note_migrate_req() {
             "net.ipv4.tcp_migrate_req unreadable (Linux < 5.14?)"
         ),
     }
+}
+
+/// The admin listener's auth and audit log (in the data dir's database). With no admin
+/// token or password on a non-loopback admin listener, a password is generated on the first
+/// start, printed once here, and only its salted hash kept.
+fn admin_plane(config: &Config) -> anyhow::Result<Arc<llmux_server::admin_auth::AdminPlane>> {
+    use llmux_server::admin_auth::{self, AdminPlane};
+    let path = usage::db_path(&config.data_dir);
+    let loopback = config.server.admin_listen.ip().is_loopback();
+    // An open loopback listener with usage off makes no database just for its audit log.
+    let wanted =
+        path.is_file() || config.usage.enabled || !loopback || config.admin.has_credentials();
+    let store: Option<Arc<dyn llmux_store::AdminStore>> = if wanted {
+        let store = llmux_store::SqliteStore::open(&path)
+            .with_context(|| format!("cannot open the admin database {}", path.display()))?;
+        Some(Arc::new(store))
+    } else {
+        None
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let (auth, generated) = admin_auth::setup(&config.admin, loopback, store.as_deref(), now_ms)
+        .context("cannot set up admin authentication")?;
+    // No lowercase "admin " in these lines: scripts find the admin address by it.
+    if let Some(password) = generated {
+        let rule = "=".repeat(60);
+        eprintln!(
+            "{rule}\nADMIN PASSWORD NOT SET - generated a random password (shown once; only \
+             its hash is stored in {}):\n  {password}\nUse HTTP Basic with user `admin`, or \
+             POST /api/v1/login; set LLMUX_ADMIN_PASSWORD or LLMUX_ADMIN_TOKEN to choose your \
+             own.\n{rule}",
+            path.display()
+        );
+    } else if auth.is_open() {
+        tracing::info!(
+            target: "llmux",
+            "admin-listener API open: no LLMUX_ADMIN_TOKEN or LLMUX_ADMIN_PASSWORD set, and it \
+             listens on loopback only"
+        );
+    } else if !config.admin.has_credentials() {
+        tracing::info!(
+            target: "llmux",
+            "admin-listener password: the one generated at an earlier start (only its hash is \
+             kept)"
+        );
+    }
+    Ok(Arc::new(AdminPlane { auth, store }))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -7,8 +7,8 @@ use llmux_engine::config::{Config, Env};
 use llmux_engine::metrics::{Metrics, MetricsSink};
 use llmux_engine::record::{RecordSink, RequestRecord};
 use llmux_engine::{Gateway, Snapshot};
-use llmux_server::{AppState, Listeners};
-use llmux_store::UsageStore;
+use llmux_server::{admin_auth, AppState, Listeners};
+use llmux_store::{AdminStore, UsageStore};
 use llmux_testkit::mock::{MockConfig, MockUpstream};
 use tokio::sync::oneshot;
 
@@ -86,10 +86,27 @@ impl Harness {
         yaml: impl FnOnce(&str) -> String,
         usage: Option<Arc<dyn UsageStore>>,
     ) -> Harness {
+        Self::with_parts(mock_config, yaml, usage, None).await
+    }
+
+    /// Mock + gateway whose admin listener keeps its audit log (and password hash) in
+    /// `admin_store`; admin credentials come from the config's `admin:` section, on a
+    /// loopback listener (open when it has none).
+    pub async fn with_parts(
+        mock_config: MockConfig,
+        yaml: impl FnOnce(&str) -> String,
+        usage: Option<Arc<dyn UsageStore>>,
+        admin_store: Option<Arc<dyn AdminStore>>,
+    ) -> Harness {
         let mock = MockUpstream::start(mock_config).await.unwrap();
         let text = yaml(&mock.url());
         let config = Config::load(Some(("test.yaml", &text)), &Env::default())
             .unwrap_or_else(|e| panic!("{e}"));
+        let (auth, _) = admin_auth::setup(&config.admin, true, admin_store.as_deref(), 0).unwrap();
+        let admin_plane = Arc::new(admin_auth::AdminPlane {
+            auth,
+            store: admin_store,
+        });
         let records = Arc::new(Records::default());
         // As `llmux serve` chains it: metrics first, then (here) the collected records.
         let metrics = Arc::new(Metrics::default());
@@ -123,6 +140,7 @@ impl Harness {
                 usage,
                 discovery: None,
                 config: None,
+                admin: admin_plane,
             },
             listeners,
             async {

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod admin_auth;
 mod anthropic_surface;
 mod disconnect;
 mod discovery;

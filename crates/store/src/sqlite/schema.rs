@@ -100,6 +100,28 @@ const MIGRATIONS: &[(i64, &str)] = &[
         );
         INSERT INTO registry_seq (id, version) VALUES (1, 0);",
     ),
+    (
+        5,
+        // The admin listener: its audit log (one row per mutating call; `before` / `after`
+        // are JSON with secrets already redacted) and the hash of a generated admin password.
+        "CREATE TABLE admin_audit (
+            id INTEGER PRIMARY KEY,
+            ts_ms INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            client_ip TEXT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            before_json TEXT,
+            after_json TEXT
+        );
+        CREATE TABLE admin_auth (
+            user TEXT PRIMARY KEY,
+            salt TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL
+        );",
+    ),
 ];
 
 /// The newest schema version this binary knows.
