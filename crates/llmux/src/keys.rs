@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use llmux_engine::access::KeyRing;
-use llmux_engine::keys::KeyRecord;
-use llmux_store::{KeyRow, KeyStore, SqliteStore};
+use llmux_store::{KeyStore, SqliteStore};
 
 /// How often a running gateway re-reads its keys and saves their spend.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(2);
@@ -22,29 +21,7 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
     Ok(Arc::new(store))
 }
 
-/// A stored key as the data plane sees it.
-pub fn to_record(row: KeyRow) -> KeyRecord {
-    KeyRecord {
-        id: row.id,
-        name: row.name,
-        hash: row.hash,
-        prefix: row.prefix,
-        models: row.models,
-        rpm: row.rpm,
-        tpm: row.tpm,
-        budget_usd: row.budget_usd,
-        spent_usd: row.spent_usd,
-        expires_at: row.expires_at_ms.map(from_ms),
-        revoked: row.revoked,
-        tags: row.tags,
-        created_at: from_ms(row.created_at_ms),
-    }
-}
-
-/// A time in ms since the epoch (before the epoch reads as the epoch).
-pub fn from_ms(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
+pub use llmux_server::admin_keys::to_record;
 
 /// Saves the spend settled since the last sync, then reloads the ring from the store.
 /// Returns how many keys the ring holds. Spend that cannot be saved is kept for the next

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::admin_discovery::routes())
         .merge(crate::admin_config::routes())
+        .merge(crate::admin_keys::routes())
         // Last: the guard covers every route above (it lets the open ones through itself).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

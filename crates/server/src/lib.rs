@@ -6,6 +6,7 @@ pub mod admin_auth;
 pub mod admin_config;
 pub mod admin_discovery;
 mod admin_docs;
+pub mod admin_keys;
 mod admin_login;
 pub mod audit;
 pub mod client_auth;
@@ -39,4 +40,6 @@ pub struct AppState {
     pub config: Option<Arc<dyn admin_config::ConfigControl>>,
     /// The admin listener's credentials, sessions and audit log.
     pub admin: Arc<admin_auth::AdminPlane>,
+    /// The llmux key store for `/api/v1/keys`; `None` answers those routes with 503.
+    pub keys: Option<Arc<dyn llmux_store::KeyStore>>,
 }

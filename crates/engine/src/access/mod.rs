@@ -241,6 +241,14 @@ impl KeyRing {
             .collect()
     }
 
+    /// The live spend of the key with this id, if the ring holds it.
+    pub fn spent_of(&self, id: &str) -> Option<f64> {
+        let map = self.by_hash.read().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .find(|e| e.record.id == id)
+            .map(|e| e.spent_usd())
+    }
+
     /// Gives back spend that could not be saved, so the next call retries it.
     pub fn return_unsaved(&self, id: &str, usd: f64) {
         let map = self.by_hash.read().unwrap_or_else(|e| e.into_inner());

@@ -123,6 +123,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             bound_admin: listeners.admin_addr()?,
             forwards,
         };
+        let fixed_data_dir = fixed.data_dir.clone();
         // With port 0 the OS picks: show the real ports.
         config.server.listen = fixed.bound_listen;
         config.server.admin_listen = fixed.bound_admin;
@@ -167,6 +168,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .map(|d| Arc::new(crate::discovery::AdminHandle(d)) as Arc<dyn DiscoveryControl>),
             config: Some(control.clone()),
             admin,
+            keys: Some(keys::open_store(&fixed_data_dir)? as Arc<dyn llmux_store::KeyStore>),
         };
         #[cfg(unix)]
         tokio::spawn(Reloader::run(control, hangups));

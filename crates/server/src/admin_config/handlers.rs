@@ -130,7 +130,8 @@ async fn create(state: AppState, kind: RegistryKind, b: Body) -> Response {
         if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/{}/{name}", section(kind))) {
             r.headers_mut().insert(LOCATION, loc);
         }
-        Ok(r)
+        let after = view::object_view(&view, kind, &name).map(|(v, _)| v);
+        Ok(crate::audit::with_change(r, None, after))
     };
     done(run.await)
 }
@@ -145,6 +146,11 @@ async fn change(
     let run = async {
         let op = op?;
         let delete = op == Op::Delete;
+        // For the audit log: the object as it was (secrets masked; the log redacts them too).
+        let before = match blocking(&state, |c| c.state()).await {
+            Ok(v) => view::object_view(&v, kind, &name).map(|(v, _)| v),
+            Err(_) => None,
+        };
         let change = Change {
             kind,
             name: name.clone(),
@@ -155,9 +161,11 @@ async fn change(
         if delete {
             let mut r = StatusCode::NO_CONTENT.into_response();
             r.headers_mut().insert(ETAG, etag(view.version));
-            return Ok(r);
+            return Ok(crate::audit::with_change(r, before, None));
         }
-        Ok(object(&view, kind, &name, StatusCode::OK))
+        let after = view::object_view(&view, kind, &name).map(|(v, _)| v);
+        let r = object(&view, kind, &name, StatusCode::OK);
+        Ok(crate::audit::with_change(r, before, after))
     };
     done(run.await)
 }

@@ -98,6 +98,17 @@ impl Harness {
         usage: Option<Arc<dyn UsageStore>>,
         admin_store: Option<Arc<dyn AdminStore>>,
     ) -> Harness {
+        Self::with_all(mock_config, yaml, usage, admin_store, None).await
+    }
+
+    /// [`Harness::with_parts`] with a key store behind `/api/v1/keys`.
+    pub async fn with_all(
+        mock_config: MockConfig,
+        yaml: impl FnOnce(&str) -> String,
+        usage: Option<Arc<dyn UsageStore>>,
+        admin_store: Option<Arc<dyn AdminStore>>,
+        keys: Option<Arc<dyn llmux_store::KeyStore>>,
+    ) -> Harness {
         let mock = MockUpstream::start(mock_config).await.unwrap();
         let text = yaml(&mock.url());
         let config = Config::load(Some(("test.yaml", &text)), &Env::default())
@@ -141,6 +152,7 @@ impl Harness {
                 discovery: None,
                 config: None,
                 admin: admin_plane,
+                keys,
             },
             listeners,
             async {

@@ -5,6 +5,7 @@
 mod harness;
 
 mod admin_auth;
+mod admin_keys;
 mod anthropic_surface;
 mod disconnect;
 mod discovery;
