@@ -37,11 +37,15 @@ pub fn open_writer(data_dir: &Path, config: &UsageConfig) -> anyhow::Result<Opti
         retention: config.retention_days.map(Retention::days),
         ..WriterConfig::default()
     };
-    // Host names are looked up on the writer thread, never on the request path.
-    let enrich: Option<llmux_store::Enrich> = config.reverse_dns.then(|| {
-        let mut hosts = hosts::HostNames::system();
-        Box::new(move |row: &mut UsageRow| hosts.fill(row)) as llmux_store::Enrich
-    });
+    // Filled on the writer thread, never on the request path: the serving member
+    // (`provider/model`) and, with `reverse_dns`, the client's host name.
+    let mut hosts = config.reverse_dns.then(hosts::HostNames::system);
+    let enrich: Option<llmux_store::Enrich> = Some(Box::new(move |row: &mut UsageRow| {
+        fill_member(row);
+        if let Some(h) = hosts.as_mut() {
+            h.fill(row);
+        }
+    }));
     let writer = BatchWriter::spawn_enriched(Arc::new(store), writer_config, enrich)
         .context("cannot start the usage writer thread")?;
     Ok(Some(writer))
@@ -120,6 +124,14 @@ pub fn to_row(r: &RequestRecord, time_ms: i64) -> UsageRow {
         output_tokens_per_s: output_rate(usage.completion_tokens, r.ttft, r.duration),
         cost_usd: r.cost_usd,
         stream: r.stream,
+    }
+}
+
+/// The member that served the row, as groups and metrics name it: `provider/model`. Rows
+/// refused before any upstream have none.
+pub fn fill_member(row: &mut UsageRow) {
+    if row.member.is_none() && !row.provider.is_empty() {
+        row.member = Some(format!("{}/{}", row.provider, row.resolved_model));
     }
 }
 

@@ -98,6 +98,11 @@ async fn every_request_is_stored_by_shutdown() {
         // The mock listens on a loopback address: a local provider, which costs nothing.
         // (An unknown price on a paid provider is None: see the engine's record tests.)
         assert_eq!(row.cost_usd, Some(0.0), "{row:?}");
+        assert_eq!(
+            row.member.as_deref(),
+            Some(format!("{}/{}", row.provider, row.resolved_model).as_str()),
+            "the serving member"
+        );
         // Auth `none`, no tag source: no key, no tags; the client's loopback address.
         assert!(row.key_id.is_none() && row.tags.is_empty(), "{row:?}");
         assert_eq!(row.client_ip.as_deref(), Some("127.0.0.1"), "{row:?}");
