@@ -6,6 +6,7 @@
 #   bench/run.sh            full run (3 rounds, ~10 minutes)
 #   bench/run.sh --quick    smoke test (1 round, 3 s runs)
 #   bench/run.sh --no-build [--only a,b,c,d,e,f,g,h,i,j] ...   other options go to bench/bench.py
+#   bench/callgrind.sh [N]   instructions per request under callgrind (see that script)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
