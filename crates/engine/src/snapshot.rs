@@ -28,6 +28,10 @@ pub struct VirtualModel {
     pub profile: Profile,
     /// Listing description.
     pub description: Option<String>,
+    /// Context window in tokens, as the operator states it (listings only).
+    pub context_length: Option<u32>,
+    /// Capability tags, as the operator states them (listings only).
+    pub capabilities: Vec<String>,
     /// The group serving it, when its target is a group (`provider`/`model` are then the
     /// group's first member's).
     pub group: Option<Arc<Group>>,
@@ -233,6 +237,8 @@ impl Snapshot {
                     clamp: m.clamp.clone(),
                 },
                 description: m.description.clone(),
+                context_length: m.context_length,
+                capabilities: m.capabilities.clone(),
                 group,
                 fallbacks: m.fallbacks.clone(),
                 fallback_on_context_length: m.fallback_on_context_length,
@@ -407,6 +413,12 @@ impl Snapshot {
                 .map(move |m| (format!("{}/{m}", p.id), p.id.as_str()))
         });
         virtual_models.chain(provider_models)
+    }
+
+    /// The virtual model named `name`, for listings (description, context length,
+    /// capabilities).
+    pub fn virtual_model(&self, name: &str) -> Option<&Arc<VirtualModel>> {
+        self.by_virtual.get(name)
     }
 
     /// The policy of the data-plane listener `name` (`main` for `server.listen`).

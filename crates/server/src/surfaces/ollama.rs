@@ -119,7 +119,7 @@ async fn show(
         Err(err) => return error(&err, id),
     };
     let owner = route.provider.id.clone();
-    let answer = json!({
+    let mut answer = json!({
         "modelfile": format!("# served by llmux from provider `{owner}`\nFROM {}\n", route.model),
         "parameters": "",
         "template": "{{ .Prompt }}",
@@ -128,6 +128,18 @@ async fn show(
         "capabilities": ["completion", "tools", "vision", "thinking"],
         "modified_at": rfc3339(snapshot.created),
     });
+    // What the operator stated of a virtual model, where Ollama clients look for it.
+    if let Some(vm) = snapshot.virtual_model(&name) {
+        if let Some(n) = vm.context_length {
+            answer["model_info"][format!("{owner}.context_length")] = json!(n);
+        }
+        if !vm.capabilities.is_empty() {
+            answer["capabilities"] = json!(vm.capabilities);
+        }
+        if let Some(d) = &vm.description {
+            answer["description"] = json!(d);
+        }
+    }
     super::json_response(&answer, id)
 }
 

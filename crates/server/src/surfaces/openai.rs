@@ -62,11 +62,29 @@ fn model_object(id: &str, created: u64, owned_by: &str) -> serde_json::Value {
     json!({"id": id, "object": "model", "created": created, "owned_by": owned_by})
 }
 
+/// The model object of `id`, with what the operator stated of a virtual model
+/// (`description`, `context_length`, `capabilities`: extra fields the SDKs keep).
+fn listed_model(snapshot: &llmux_engine::Snapshot, id: &str, owned_by: &str) -> serde_json::Value {
+    let mut object = model_object(id, snapshot.created, owned_by);
+    if let Some(vm) = snapshot.virtual_model(id) {
+        if let Some(d) = &vm.description {
+            object["description"] = json!(d);
+        }
+        if let Some(n) = vm.context_length {
+            object["context_length"] = json!(n);
+        }
+        if !vm.capabilities.is_empty() {
+            object["capabilities"] = json!(vm.capabilities);
+        }
+    }
+    object
+}
+
 async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let snapshot = state.gateway.snapshot();
     let data: Vec<_> = snapshot
         .model_ids()
-        .map(|(id, owner)| model_object(&id, snapshot.created, owner))
+        .map(|(id, owner)| listed_model(&snapshot, &id, owner))
         .collect();
     super::with_id(
         Json(json!({"object": "list", "data": data})).into_response(),
@@ -92,7 +110,7 @@ async fn get_model(
     });
     match owner {
         Some(owner) => super::with_id(
-            Json(model_object(&id, snapshot.created, &owner)).into_response(),
+            Json(listed_model(&snapshot, &id, &owner)).into_response(),
             &headers,
         ),
         None => error_response::response(

@@ -217,3 +217,46 @@ async fn azure_deployment_urls() {
     assert_eq!(up.header("api-key"), Some("azure-key-0000"));
     assert_eq!(up.header("authorization"), None);
 }
+
+#[tokio::test]
+async fn model_overrides_show_in_the_openai_and_ollama_listings() {
+    let h = Harness::with_config(|url| {
+        format!(
+            "{}models:\n  coder:\n    target: mock/mock-model\n    description: Code model\n    context_length: 131072\n    capabilities: [completion, tools]\n  plain: mock/mock-model\n",
+            crate::harness::mock_provider(url)
+        )
+    })
+    .await;
+    let v: serde_json::Value = h.get_json("/v1/models").await;
+    let coder = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "coder")
+        .unwrap()
+        .clone();
+    assert_eq!(coder["description"], "Code model");
+    assert_eq!(coder["context_length"], 131072);
+    assert_eq!(coder["capabilities"], json!(["completion", "tools"]));
+    let plain = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "plain")
+        .unwrap()
+        .clone();
+    assert!(plain.get("context_length").is_none() && plain.get("description").is_none());
+    let one: serde_json::Value = h.get_json("/v1/models/coder").await;
+    assert_eq!(one["context_length"], 131072);
+
+    let resp = h
+        .post("/api/show", &json!({"model": "coder"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let show: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(show["model_info"]["mock.context_length"], 131072);
+    assert_eq!(show["capabilities"], json!(["completion", "tools"]));
+    assert_eq!(show["description"], "Code model");
+}
