@@ -9,15 +9,13 @@ mod rotate;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use llmux_engine::config::JournalConfig;
 use llmux_engine::record::{RecordSink, RequestRecord};
+use llmux_store::{Counters, Handoff, Inbox};
 
 use line::{render, Entry};
 use rotate::RotatingFile;
@@ -53,25 +51,9 @@ impl JournalSettings {
     }
 }
 
-enum Msg {
-    // Boxed: the channel's slots are allocated up front, a pointer each.
-    Entry(Box<Entry>),
-    Shutdown,
-}
-
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    written: AtomicU64,
-    failed: AtomicU64,
-}
-
 /// The journal's writer thread and the channel to it. Share it as `Arc<Journal>`.
 pub struct Journal {
-    tx: SyncSender<Msg>,
-    closed: AtomicBool,
-    counters: Arc<Counters>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    handoff: Handoff<Entry>,
 }
 
 impl Journal {
@@ -84,67 +66,39 @@ impl Journal {
                     settings.path.display()
                 )
             })?;
-        let (tx, rx) = sync_channel(settings.capacity.max(1));
-        let counters = Arc::new(Counters::default());
-        let thread = std::thread::Builder::new()
-            .name("llmux-journal".into())
-            .spawn({
-                let counters = counters.clone();
-                move || {
-                    llmux_store::lower_current_thread_priority();
-                    run(file, &rx, &settings, &counters)
-                }
-            })
-            .context("cannot start the journal thread")?;
-        Ok(Journal {
-            tx,
-            closed: AtomicBool::new(false),
-            counters,
-            thread: Mutex::new(Some(thread)),
+        let capacity = settings.capacity;
+        let handoff = Handoff::spawn("llmux-journal", capacity, move |inbox, c| {
+            run(file, &inbox, &settings, c)
         })
+        .context("cannot start the journal thread")?;
+        Ok(Journal { handoff })
     }
 
     /// Queues a line without blocking; false (and counted as dropped) when the channel is
     /// full or the journal is shut down.
     pub fn offer(&self, entry: Entry) -> bool {
-        if self.closed.load(Ordering::Acquire) {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        match self.tx.try_send(Msg::Entry(Box::new(entry))) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                false
-            }
-        }
+        self.handoff.offer(entry)
     }
 
     /// Lines dropped because the channel was full or the journal was shut down.
     pub fn dropped(&self) -> u64 {
-        self.counters.dropped.load(Ordering::Relaxed)
+        self.handoff.dropped()
     }
 
     /// Lines handed to the file.
     pub fn written(&self) -> u64 {
-        self.counters.written.load(Ordering::Relaxed)
+        self.handoff.written()
     }
 
     /// Lines lost to a file error.
     pub fn failed(&self) -> u64 {
-        self.counters.failed.load(Ordering::Relaxed)
+        self.handoff.failed()
     }
 
     /// Writes every line queued so far, flushes the file and stops the thread; waits for it.
     /// Lines offered afterwards are dropped. A second call returns at once.
     pub fn shutdown(&self) {
-        self.closed.store(true, Ordering::Release);
-        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(handle) = handle {
-            if self.tx.send(Msg::Shutdown).is_ok() && handle.join().is_err() {
-                tracing::error!("journal thread panicked");
-            }
-        }
+        self.handoff.shutdown();
     }
 }
 
@@ -156,29 +110,17 @@ pub fn open_journal(data_dir: &Path, config: &JournalConfig) -> anyhow::Result<O
     Journal::spawn(JournalSettings::new(config, data_dir)).map(Some)
 }
 
-/// The thread: every tick, writes what is queued and flushes. It never parks in `recv`, so
-/// an offered line never wakes it (the same reasoning as the usage writer's).
-fn run(mut file: RotatingFile, rx: &Receiver<Msg>, settings: &JournalSettings, c: &Counters) {
+/// The thread: every tick, writes what is queued and flushes (it never waits on the
+/// channel: see [`llmux_store::Inbox`]).
+fn run(mut file: RotatingFile, inbox: &Inbox<Entry>, settings: &JournalSettings, c: &Counters) {
     loop {
-        let mut stop = false;
-        loop {
-            match rx.try_recv() {
-                Ok(Msg::Entry(entry)) => {
-                    let text = render(&entry, settings.max_body_bytes);
-                    match file.write_line(text.as_bytes()) {
-                        Ok(()) => {
-                            c.written.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => failed(c, &settings.path, &e),
-                    }
-                }
-                Ok(Msg::Shutdown) | Err(TryRecvError::Disconnected) => {
-                    stop = true;
-                    break;
-                }
-                Err(TryRecvError::Empty) => break,
+        let stop = inbox.drain(|entry| {
+            let text = render(&entry, settings.max_body_bytes);
+            match file.write_line(text.as_bytes()) {
+                Ok(()) => c.written(1),
+                Err(e) => failed(c, &settings.path, &e),
             }
-        }
+        });
         if let Err(e) = file.flush() {
             failed(c, &settings.path, &e);
         }
@@ -191,7 +133,7 @@ fn run(mut file: RotatingFile, rx: &Receiver<Msg>, settings: &JournalSettings, c
 
 /// Counts a lost line, logging the first failure and then every 1024th.
 fn failed(c: &Counters, path: &Path, e: &std::io::Error) {
-    let n = c.failed.fetch_add(1, Ordering::Relaxed);
+    let n = c.failed(1);
     if n.is_multiple_of(1024) {
         tracing::warn!(target: "llmux", path = %path.display(), error = %e, failed = n + 1, "journal write failed");
     }
@@ -212,7 +154,8 @@ impl JournalSink {
 
 impl RecordSink for JournalSink {
     fn record(&self, record: RequestRecord) {
-        self.journal.offer(entry(&record, unix_ms_now()));
+        self.journal
+            .offer(entry(&record, llmux_store::unix_ms_now()));
         self.next.record(record);
     }
 }
@@ -224,10 +167,4 @@ pub fn entry(record: &RequestRecord, time_ms: i64) -> Entry {
         operation: record.operation,
         request_body: record.request_body.clone(),
     }
-}
-
-fn unix_ms_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -8,7 +8,6 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use llmux_engine::config::UsageConfig;
@@ -86,7 +85,8 @@ impl StoreSink {
 impl RecordSink for StoreSink {
     fn record(&self, record: RequestRecord) {
         // A full channel drops the row; the writer counts it, and the request goes on.
-        self.writer.offer(to_row(&record, unix_ms_now()));
+        self.writer
+            .offer(to_row(&record, llmux_store::unix_ms_now()));
         self.next.record(record);
     }
 }
@@ -146,11 +146,4 @@ fn output_rate(
         .saturating_sub(ttft.unwrap_or_default())
         .as_secs_f64();
     (completion_tokens > 0 && span > 0.0).then(|| completion_tokens as f64 / span)
-}
-
-/// Wall-clock now in milliseconds since the Unix epoch (0 if the clock is before it).
-fn unix_ms_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -6,7 +6,6 @@
 mod tests;
 
 use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
 use axum::http::{Method, StatusCode};
@@ -80,12 +79,6 @@ pub fn redact(value: &mut Value) {
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// The row recorded for one answered call (secrets in the change redacted).
 pub fn row(
     who: &Who,
@@ -130,7 +123,15 @@ pub async fn record(
     let Some(store) = plane.store.clone() else {
         return;
     };
-    let row = row(who, ip, method, path, status, change.as_ref(), now_ms());
+    let row = row(
+        who,
+        ip,
+        method,
+        path,
+        status,
+        change.as_ref(),
+        llmux_store::unix_ms_now(),
+    );
     let written = tokio::task::spawn_blocking(move || store.audit_append(&row)).await;
     match written {
         Ok(Ok(_)) => {}

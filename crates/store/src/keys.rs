@@ -44,6 +44,22 @@ pub struct KeyRow {
     pub created_at_ms: i64,
 }
 
+impl KeyRow {
+    /// `active`, `revoked`, `expired` or `spent` (budget used up) at `now_ms`, as listings
+    /// show it.
+    pub fn status(&self, now_ms: i64) -> &'static str {
+        if self.revoked {
+            "revoked"
+        } else if self.expires_at_ms.is_some_and(|at| now_ms >= at) {
+            "expired"
+        } else if self.budget_usd.is_some_and(|b| self.spent_usd >= b) {
+            "spent"
+        } else {
+            "active"
+        }
+    }
+}
+
 /// The limits an operator may change on an existing key; each replaces the stored value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyLimits {

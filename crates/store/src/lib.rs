@@ -40,14 +40,14 @@ mod sqlite;
 mod writer;
 
 pub use admin::{AdminStore, AuditRow, PasswordRow, MAX_AUDIT_PAGE};
-pub use background::lower_current_thread_priority;
+pub use background::{lower_current_thread_priority, Counters, Handoff, Inbox};
 pub use keys::{KeyLimits, KeyRow, KeyStore};
 pub use query::{
     Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary, UsageStore,
 };
 pub use registry::{RegistryKind, RegistryRow, RegistryStore, RegistryWrite};
 pub use row::{StatusClass, UsageRow};
-pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use sqlite::{unix_ms_now, SqliteStore, SCHEMA_VERSION};
 pub use writer::{
     flush_due, purge_cutoff_ms, purge_due, BatchWriter, Enrich, Retention, WriterConfig,
 };

@@ -5,12 +5,10 @@
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use crate::background::{Counters, Handoff, Inbox};
 use crate::query::UsageStore;
 use crate::row::UsageRow;
 
@@ -83,28 +81,12 @@ pub fn purge_cutoff_ms(now_ms: i64, keep: Duration) -> i64 {
     now_ms.saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX))
 }
 
-enum Msg {
-    // Boxed: the channel's slots are allocated up front, a pointer each instead of a row.
-    Row(Box<UsageRow>),
-    Shutdown,
-}
-
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    written: AtomicU64,
-    failed: AtomicU64,
-}
-
 /// Takes usage rows off the request path and commits them in batches on its own thread.
 ///
 /// Share it as `Arc<BatchWriter>`. Dropped without [`BatchWriter::shutdown`], the thread
 /// still commits what is queued and then ends, but nobody waits for it.
 pub struct BatchWriter {
-    tx: SyncSender<Msg>,
-    closed: AtomicBool,
-    counters: Arc<Counters>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    handoff: Handoff<UsageRow>,
 }
 
 impl std::fmt::Debug for BatchWriter {
@@ -133,78 +115,46 @@ impl BatchWriter {
         config: WriterConfig,
         mut enrich: Option<Enrich>,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(config.capacity.max(1));
-        let counters = Arc::new(Counters::default());
-        let thread = std::thread::Builder::new()
-            .name("llmux-usage-writer".into())
-            .spawn({
-                let counters = counters.clone();
-                move || {
-                    crate::background::lower_current_thread_priority();
-                    let sink = Sink {
-                        store: store.as_ref(),
-                        enrich: &mut enrich,
-                        counters: &counters,
-                    };
-                    run(sink, &rx, &config)
-                }
-            })?;
-        Ok(BatchWriter {
-            tx,
-            closed: AtomicBool::new(false),
-            counters,
-            thread: Mutex::new(Some(thread)),
-        })
+        let handoff = Handoff::spawn("llmux-usage-writer", config.capacity, move |inbox, c| {
+            let sink = Sink {
+                store: store.as_ref(),
+                enrich: &mut enrich,
+                counters: c,
+            };
+            run(sink, &inbox, &config)
+        })?;
+        Ok(BatchWriter { handoff })
     }
 
     /// Hands a row to the writer without blocking. Returns false (and counts the row as
     /// dropped) when the channel is full or the writer has shut down.
     pub fn offer(&self, row: UsageRow) -> bool {
-        if self.closed.load(Ordering::Acquire) {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        match self.tx.try_send(Msg::Row(Box::new(row))) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                false
-            }
-        }
+        self.handoff.offer(row)
     }
 
     /// Rows dropped because the channel was full or the writer was shut down.
     pub fn dropped(&self) -> u64 {
-        self.counters.dropped.load(Ordering::Relaxed)
+        self.handoff.dropped()
     }
 
     /// Rows committed to the store.
     pub fn written(&self) -> u64 {
-        self.counters.written.load(Ordering::Relaxed)
+        self.handoff.written()
     }
 
     /// Rows lost because the store failed to commit their batch.
     pub fn failed(&self) -> u64 {
-        self.counters.failed.load(Ordering::Relaxed)
+        self.handoff.failed()
     }
 
     /// Commits every row offered so far and stops the thread; waits for it. Call once the
     /// listeners have drained; rows offered afterwards are dropped (and counted). A second
     /// call returns at once.
     pub fn shutdown(&self) {
-        self.closed.store(true, Ordering::Release);
-        let handle = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(handle) = handle {
-            // Blocking is fine here: this is shutdown, and the writer is draining the channel.
-            if self.tx.send(Msg::Shutdown).is_ok() && handle.join().is_err() {
-                tracing::error!("usage writer thread panicked");
-            }
-        }
+        self.handoff.shutdown();
     }
 }
 
-/// The writer thread's loop. Ends on a shutdown message, or when every sender is gone (the
-/// writer was dropped without shutdown: rows still queued are committed all the same).
 /// Where the writer thread's batches go.
 struct Sink<'a> {
     store: &'a dyn UsageStore,
@@ -212,9 +162,12 @@ struct Sink<'a> {
     counters: &'a Counters,
 }
 
-fn run(mut sink: Sink<'_>, rx: &Receiver<Msg>, config: &WriterConfig) {
+/// The writer thread's loop. Ends on a shutdown request, or when the writer was dropped
+/// without one (rows still queued are committed all the same).
+fn run(mut sink: Sink<'_>, inbox: &Inbox<UsageRow>, config: &WriterConfig) {
     let store = sink.store;
-    let mut batch: Vec<UsageRow> = Vec::with_capacity(config.max_batch.max(1));
+    let max_batch = config.max_batch.max(1);
+    let mut batch: Vec<UsageRow> = Vec::with_capacity(max_batch);
     let mut last_flush = Instant::now();
     let mut last_purge: Option<Instant> = None;
     loop {
@@ -225,34 +178,13 @@ fn run(mut sink: Sink<'_>, rx: &Receiver<Msg>, config: &WriterConfig) {
                 purge(store, retention);
             }
         }
-        // Drain what is queued without waiting on the channel: a receiver parked in `recv`
-        // would be woken by every `offer`, a context switch per request on the request
-        // path's core. The thread sleeps a tick instead, and nobody ever wakes it.
-        let mut stop = false;
-        loop {
-            match rx.try_recv() {
-                Ok(Msg::Row(row)) => {
-                    batch.push(*row);
-                    if batch.len() >= config.max_batch.max(1) {
-                        commit(&mut sink, &mut batch);
-                        last_flush = Instant::now();
-                    }
-                }
-                Ok(Msg::Shutdown) => {
-                    // Take what is already queued behind the shutdown request.
-                    while let Ok(Msg::Row(row)) = rx.try_recv() {
-                        batch.push(*row);
-                    }
-                    stop = true;
-                    break;
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    stop = true;
-                    break;
-                }
+        let stop = inbox.drain(|row| {
+            batch.push(row);
+            if batch.len() >= max_batch {
+                commit(&mut sink, &mut batch);
+                last_flush = Instant::now();
             }
-        }
+        });
         let now = Instant::now();
         if stop
             || flush_due(
@@ -289,11 +221,9 @@ fn commit(sink: &mut Sink<'_>, batch: &mut Vec<UsageRow>) {
     let _yield = YieldAfter;
     let n = u64::try_from(batch.len()).unwrap_or(u64::MAX);
     match store.insert_batch(batch) {
-        Ok(()) => {
-            counters.written.fetch_add(n, Ordering::Relaxed);
-        }
+        Ok(()) => counters.written(n),
         Err(error) => {
-            counters.failed.fetch_add(n, Ordering::Relaxed);
+            counters.failed(n);
             tracing::error!(%error, rows = n, "usage store: batch lost");
         }
     }
@@ -301,10 +231,7 @@ fn commit(sink: &mut Sink<'_>, batch: &mut Vec<UsageRow>) {
 }
 
 fn purge(store: &dyn UsageStore, retention: Retention) {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    match store.purge_before(purge_cutoff_ms(now_ms, retention.keep)) {
+    match store.purge_before(purge_cutoff_ms(crate::unix_ms_now(), retention.keep)) {
         Ok(gone) => tracing::info!(rows = gone, "usage store: retention purge"),
         Err(error) => tracing::warn!(%error, "usage store: retention purge failed"),
     }

@@ -10,7 +10,8 @@ use llmux_engine::config::{Config, Env};
 use llmux_store::{KeyRow, KeyStore, SqliteStore};
 
 use super::usage_cmd::format::{table, utc};
-use super::usage_cmd::{parse_period, parse_time, unix_ms_now};
+use super::usage_cmd::{parse_period, parse_time};
+use llmux_store::unix_ms_now;
 
 /// Options of `llmux keys`.
 #[derive(Debug, Clone, clap::Args)]
@@ -185,7 +186,7 @@ fn list(store: &SqliteStore, json: bool) -> anyhow::Result<ExitCode> {
                     "rpm": r.rpm, "tpm": r.tpm, "budget_usd": r.budget_usd,
                     "spent_usd": r.spent_usd, "expires_at_ms": r.expires_at_ms,
                     "revoked": r.revoked, "tags": r.tags, "created_at_ms": r.created_at_ms,
-                    "status": status(r, now),
+                    "status": r.status(now),
                 })
             })
             .collect();
@@ -215,7 +216,7 @@ fn row_cells(r: &KeyRow, now: i64) -> Vec<String> {
         r.id.clone(),
         r.name.clone(),
         r.prefix.clone(),
-        status(r, now).to_owned(),
+        r.status(now).to_owned(),
         if r.models.is_empty() {
             "all".into()
         } else {
@@ -228,19 +229,6 @@ fn row_cells(r: &KeyRow, now: i64) -> Vec<String> {
         or_dash(r.expires_at_ms.map(utc)),
         or_dash((!r.tags.is_empty()).then(|| r.tags.join(","))),
     ]
-}
-
-/// `active`, `revoked`, `expired` or `spent` (budget used up).
-fn status(r: &KeyRow, now_ms: i64) -> &'static str {
-    if r.revoked {
-        "revoked"
-    } else if r.expires_at_ms.is_some_and(|at| now_ms >= at) {
-        "expired"
-    } else if r.budget_usd.is_some_and(|b| r.spent_usd >= b) {
-        "spent"
-    } else {
-        "active"
-    }
 }
 
 fn revoke(store: &SqliteStore, key: &str) -> anyhow::Result<ExitCode> {

@@ -8,7 +8,6 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use llmux_engine::config::{Config, Env};
 use llmux_store::{Bucket, By, Filter, SqliteStore, StatusClass, UsageStore};
@@ -104,7 +103,7 @@ pub struct UsageArgs {
 
 /// Runs `llmux usage`; `config` is the global `--config`.
 pub fn run(args: UsageArgs, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let filter = match build_filter(&args, unix_ms_now()) {
+    let filter = match build_filter(&args, llmux_store::unix_ms_now()) {
         Ok(f) => f,
         Err(message) => {
             eprintln!("llmux usage: {message}");
@@ -292,11 +291,4 @@ fn parse_status(text: &str) -> Result<StatusClass, String> {
             "--status {text:?}: expected 1xx, 2xx, 3xx, 4xx or 5xx"
         )),
     }
-}
-
-/// Wall-clock now in milliseconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn unix_ms_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -6,7 +6,7 @@
 mod tests;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -66,12 +66,6 @@ pub struct KeyBody {
     pub expires_at_ms: Option<i64>,
     /// Tags recorded on the key's requests (creation only).
     pub tags: Option<Vec<String>>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A refused call: its status and the field at fault, as the configuration API answers.
@@ -143,15 +137,7 @@ pub fn check(body: &KeyBody, creating: bool, now_ms: i64) -> Result<(), (&'stati
 /// A key as answers show it: everything but the key itself; `spent_usd` as the running
 /// gateway knows it.
 fn view(state: &AppState, row: &KeyRow, now_ms: i64) -> Value {
-    let status = if row.revoked {
-        "revoked"
-    } else if row.expires_at_ms.is_some_and(|at| now_ms >= at) {
-        "expired"
-    } else if row.budget_usd.is_some_and(|b| row.spent_usd >= b) {
-        "spent"
-    } else {
-        "active"
-    };
+    let status = row.status(now_ms);
     let spent = state
         .gateway
         .keys()
@@ -191,7 +177,7 @@ async fn list(State(state): State<AppState>) -> Response {
     };
     match store.list() {
         Ok(rows) => {
-            let now = now_ms();
+            let now = llmux_store::unix_ms_now();
             let keys: Vec<Value> = rows.iter().map(|r| view(&state, r, now)).collect();
             Json(json!({ "keys": keys })).into_response()
         }
@@ -205,7 +191,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Response 
         Err(r) => return r.into_response(),
     };
     match store.get(&id) {
-        Ok(Some(row)) => Json(view(&state, &row, now_ms())).into_response(),
+        Ok(Some(row)) => Json(view(&state, &row, llmux_store::unix_ms_now())).into_response(),
         Ok(None) => problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response(),
         Err(e) => store_error(e).into_response(),
     }
@@ -230,7 +216,7 @@ async fn create(State(state): State<AppState>, bytes: Bytes) -> Response {
         Ok(b) => b,
         Err(r) => return r.into_response(),
     };
-    let now = now_ms();
+    let now = llmux_store::unix_ms_now();
     if let Err((field, message)) = check(&body, true, now) {
         return problem(StatusCode::BAD_REQUEST, field, message).into_response();
     }
@@ -283,7 +269,7 @@ async fn update(State(state): State<AppState>, Path(id): Path<String>, bytes: By
         )
         .into_response();
     }
-    let now = now_ms();
+    let now = llmux_store::unix_ms_now();
     if let Err((field, message)) = check(&body, false, now) {
         return problem(StatusCode::BAD_REQUEST, field, message).into_response();
     }
@@ -336,6 +322,6 @@ async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Respon
         return store_error(e).into_response();
     }
     refresh(&state, store.as_ref());
-    let b = view(&state, &before, now_ms());
+    let b = view(&state, &before, llmux_store::unix_ms_now());
     crate::audit::with_change(StatusCode::NO_CONTENT.into_response(), Some(b), None)
 }

@@ -40,7 +40,7 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
 }
 
 /// Wall-clock now in milliseconds since the epoch (0 if the clock is before it).
-pub(crate) fn unix_ms_now() -> i64 {
+pub fn unix_ms_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

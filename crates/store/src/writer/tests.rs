@@ -1,7 +1,8 @@
 //! Writer tests: the pure flush/purge decisions, flush on shutdown, drops when full, and the
 //! retention purge.
 
-use std::sync::Condvar;
+use std::sync::{Condvar, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::*;
 use crate::query::{Breakdown, Bucket, By, Filter, Page, SeriesPoint, StoreError, Summary};
