@@ -4,11 +4,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use llmux_engine::config::{ApiObjects, ConfigErrors};
+use std::collections::BTreeSet;
+
+use llmux_engine::config::{ApiObjects, Config, ConfigErrors};
 use llmux_server::admin_config::{
-    api_objects, prepare, simulate, ApiError, Change, ConfigControl, StateView,
+    api_objects, object_path, prepare, simulate, written_paths, ApiError, Change, ConfigControl,
+    Op, StateView,
 };
-use llmux_store::{RegistryStore, StoreError};
+use llmux_store::{RegistryKind, RegistryStore, RegistryWrite, StoreError};
 
 use crate::cli::reload::Reloader;
 
@@ -75,7 +78,18 @@ impl Control {
         let before = gateway.snapshot();
         let writes = prepare(&change, &rows, &before.config)?;
         let api = api_objects(&simulate(&rows, &writes))?;
-        let config = self.reloader.load(&api).map_err(Failure::Invalid)?;
+        let required = required(&change, &api, &before.config, &writes);
+        let mut config = self
+            .reloader
+            .load(&api, &required)
+            .map_err(Failure::Invalid)?;
+        warn_skipped(&config, &before.config);
+        // New forwards listen before the change applies: a busy address refuses it.
+        let forwards = self
+            .reloader
+            .forwards
+            .prepare(&mut config)
+            .map_err(|e| ApiError::bad_request(forward_path(&change), e))?;
         // Valid but not buildable (an HTTP client that cannot be made): still the caller's.
         // With discovery, the new configuration is its base, merged with the last scan.
         let discovery = self.reloader.discovery.as_ref();
@@ -101,11 +115,58 @@ impl Control {
                 return Err(store_error(e).into());
             }
         };
+        self.reloader.forwards.commit(forwards);
         Ok(StateView {
             version,
             snapshot: gateway.snapshot(),
             rows: self.store.list().map_err(store_error)?,
         })
+    }
+}
+
+/// The API objects a change must keep in effect: none for a reload (a file edit may leave
+/// stored objects out); for an API change, itself and every object in effect before it, so
+/// a change never knocks another object out.
+fn required(
+    change: &Change,
+    api: &ApiObjects,
+    before: &Config,
+    writes: &[RegistryWrite],
+) -> BTreeSet<String> {
+    if change.op == Op::Reload {
+        return BTreeSet::new();
+    }
+    let changed: BTreeSet<String> = written_paths(writes).into_iter().collect();
+    let skipped = &before.composition.skipped;
+    api.paths()
+        .into_iter()
+        .filter(|p| changed.contains(p) || !skipped.contains_key(p))
+        .collect()
+}
+
+/// The path a listener error belongs to: the forward changed, when the change is one.
+fn forward_path(change: &Change) -> String {
+    match change.kind {
+        RegistryKind::Forward if change.op != Op::Reload => {
+            object_path(RegistryKind::Forward, &change.name) + ".listen"
+        }
+        _ => String::new(),
+    }
+}
+
+/// One error line per stored API object `config` leaves out that `before` did not.
+pub fn warn_skipped(config: &Config, before: &Config) {
+    let old = &before.composition.skipped;
+    for (path, errors) in &config.composition.skipped {
+        if old.get(path) == Some(errors) {
+            continue;
+        }
+        tracing::error!(
+            target: "llmux",
+            object = %path,
+            errors = %errors.join("; "),
+            "an object stored through the admin API no longer fits the configuration and is left out (it stays stored): fix it with PUT or remove it with DELETE on /api/v1/..."
+        );
     }
 }
 

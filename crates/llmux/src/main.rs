@@ -4,6 +4,7 @@
 mod cli;
 mod config_control;
 mod discovery;
+mod forward_listeners;
 mod journal;
 mod keys;
 mod logging;

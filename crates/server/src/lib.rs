@@ -20,7 +20,7 @@ pub mod serve;
 pub mod surfaces;
 pub mod usage_api;
 
-pub use serve::{run, Listeners};
+pub use serve::{bind_forward, run, LateListener, Listeners};
 
 use std::sync::Arc;
 

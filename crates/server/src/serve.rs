@@ -15,7 +15,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use crate::{admin, surfaces, AppState};
 
@@ -27,6 +28,25 @@ pub struct Listeners {
     pub admin: TcpListener,
     /// Further data-plane listeners (`server.forwards`), by forward name.
     pub forwards: Vec<(String, TcpListener)>,
+    /// Forward listeners handed over while serving (see [`Listeners::late`]).
+    late: Option<mpsc::UnboundedReceiver<LateListener>>,
+}
+
+/// A forward's listener handed to the running server (made, or moved to a new address, by a
+/// configuration change), with the signal that closes it again (`true`, or the sender
+/// dropped): the listener stops accepting; its open connections finish.
+pub struct LateListener {
+    /// The forward's name: its routing rules and limits are looked up by it.
+    pub name: String,
+    /// The bound socket (see [`bind_forward`]).
+    pub listener: TcpListener,
+    /// Turns `true` (or its sender goes away) when the listener must close.
+    pub close: watch::Receiver<bool>,
+}
+
+/// Binds one forward's address, as start-up does (`SO_REUSEPORT`, the same backlog).
+pub fn bind_forward(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    bind_one(addr, "forward")
 }
 
 impl Listeners {
@@ -40,7 +60,16 @@ impl Listeners {
             data: bind_one(data, "data plane")?,
             admin: bind_one(admin, "admin")?,
             forwards: Vec::new(),
+            late: None,
         })
+    }
+
+    /// Where to send forward listeners while serving: [`run`] serves each one it receives
+    /// until its close signal or shutdown.
+    pub fn late(&mut self) -> mpsc::UnboundedSender<LateListener> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.late = Some(rx);
+        tx
     }
 
     /// Also binds every forward's address (`server.forwards`).
@@ -128,6 +157,7 @@ pub async fn run(
         listeners.data,
         surfaces::router(state.clone()),
         stop.clone(),
+        None,
     );
     let forwards = futures_util::future::try_join_all(listeners.forwards.into_iter().map(
         |(name, listener)| {
@@ -135,11 +165,13 @@ pub async fn run(
                 listener,
                 surfaces::router_for(state.clone(), &name),
                 stop.clone(),
+                None,
             )
         },
     ));
-    let admin = serve_listener(listeners.admin, admin::router(state), stop.clone());
-    let servers = async { tokio::try_join!(data, admin, forwards).map(|_| ()) };
+    let late = serve_late(listeners.late, state.clone(), stop.clone());
+    let admin = serve_listener(listeners.admin, admin::router(state), stop.clone(), None);
+    let servers = async { tokio::try_join!(data, admin, forwards, late).map(|_| ()) };
     tokio::pin!(servers);
     tokio::select! {
         result = &mut servers => return result,
@@ -176,12 +208,47 @@ impl Stop {
     }
 }
 
-/// Accepts on `listener` until `stop` turns true, then closes it and waits for its
-/// connections to end.
+/// Serves every [`LateListener`] received until shutdown, then waits for them to end.
+async fn serve_late(
+    rx: Option<mpsc::UnboundedReceiver<LateListener>>,
+    state: AppState,
+    mut stop: Stop,
+) -> std::io::Result<()> {
+    let Some(mut rx) = rx else { return Ok(()) };
+    let mut running = JoinSet::new();
+    loop {
+        tokio::select! {
+            got = rx.recv() => {
+                let Some(late) = got else { break };
+                let router = surfaces::router_for(state.clone(), &late.name);
+                running.spawn(serve_listener(late.listener, router, stop.clone(), Some(late.close)));
+            }
+            // Ended listeners are collected as they go (a forward deleted, then made again).
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+            () = stop.begun() => break,
+        }
+    }
+    while running.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Resolves when `close` turns true or its sender goes away; never without one.
+async fn closed(close: &mut Option<watch::Receiver<bool>>) {
+    match close {
+        Some(rx) => {
+            let _ = rx.wait_for(|c| *c).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Accepts on `listener` until `stop` turns true (or `close`, for a forward a configuration
+/// change removed), then closes it and waits for its connections to end.
 async fn serve_listener(
     listener: TcpListener,
     router: Router,
     mut stop: Stop,
+    mut close: Option<watch::Receiver<bool>>,
 ) -> std::io::Result<()> {
     // Every connection task holds a receiver; `closed()` resolves when the last one ends.
     let (open_tx, open_rx) = watch::channel(());
@@ -189,6 +256,7 @@ async fn serve_listener(
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = stop.begun() => break,
+            () = closed(&mut close) => break,
         };
         match accepted {
             Ok((io, peer)) => {

@@ -1,5 +1,5 @@
 //! The admin API's configuration registry at rest: [`RegistryRow`] (one provider, model,
-//! group or setting made through the API, its body the JSON of the config file's entry),
+//! group, forward or setting made through the API, its body the JSON of the config file's entry),
 //! the [`RegistryStore`] trait and its SQLite implementation (table `registry`, schema v4).
 
 #[cfg(test)]
@@ -21,24 +21,29 @@ pub enum RegistryKind {
     Group,
     /// One setting (`default_model`, `usage.enabled`, ...).
     Setting,
+    /// A `server.forwards[]` entry, by its name: a data-plane listener's routing rules and
+    /// rate limits.
+    Forward,
 }
 
 impl RegistryKind {
     /// Every kind.
-    pub const ALL: [RegistryKind; 4] = [
+    pub const ALL: [RegistryKind; 5] = [
         RegistryKind::Provider,
         RegistryKind::Model,
         RegistryKind::Group,
         RegistryKind::Setting,
+        RegistryKind::Forward,
     ];
 
-    /// The stored name: `provider`, `model`, `group` or `setting`.
+    /// The stored name: `provider`, `model`, `group`, `setting` or `forward`.
     pub fn as_str(self) -> &'static str {
         match self {
             RegistryKind::Provider => "provider",
             RegistryKind::Model => "model",
             RegistryKind::Group => "group",
             RegistryKind::Setting => "setting",
+            RegistryKind::Forward => "forward",
         }
     }
 

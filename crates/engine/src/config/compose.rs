@@ -1,7 +1,8 @@
 //! Composition of the runtime configuration from its sources: file < env < admin API
 //! registry. API objects are written into the raw document under `providers` / `models` /
-//! `groups` (and the settings at their paths) before validation, so an API object gets
-//! exactly the file's checks and messages (`providers.x.base_url`).
+//! `groups`, API forwards into the `server.forwards` list (by name), and the settings at
+//! their paths, before validation, so an API object gets exactly the file's checks and
+//! messages (`providers.x.base_url`; an API forward's errors read `forwards.<name>...`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,8 +12,10 @@ use super::env::{self, Env};
 use super::{Config, Source};
 
 /// The settings the admin API may set, by their path in the config file.
-pub const SETTINGS: [&str; 5] = [
+pub const SETTINGS: [&str; 7] = [
     "default_model",
+    "server.rate_limit",
+    "server.total_rate_limit",
     "usage.default_tag",
     "usage.enabled",
     "usage.retention_days",
@@ -28,21 +31,71 @@ pub struct ApiObjects {
     pub models: BTreeMap<String, Value>,
     /// `groups.<name>` entries.
     pub groups: BTreeMap<String, Value>,
+    /// `server.forwards[]` entries by name (the body without its `name`).
+    pub forwards: BTreeMap<String, Value>,
     /// Settings by path (one of [`SETTINGS`]).
     pub settings: BTreeMap<String, Value>,
 }
 
 impl ApiObjects {
-    /// The objects of one section (`providers`, `models` or `groups`).
+    /// The objects of one section (`providers`, `models`, `groups` or `forwards`).
     pub fn section(&self, section: &str) -> Option<&BTreeMap<String, Value>> {
         match section {
             "providers" => Some(&self.providers),
             "models" => Some(&self.models),
             "groups" => Some(&self.groups),
+            "forwards" => Some(&self.forwards),
             _ => None,
         }
     }
+
+    fn section_mut(&mut self, section: &str) -> Option<&mut BTreeMap<String, Value>> {
+        match section {
+            "providers" => Some(&mut self.providers),
+            "models" => Some(&mut self.models),
+            "groups" => Some(&mut self.groups),
+            "forwards" => Some(&mut self.forwards),
+            _ => None,
+        }
+    }
+
+    /// Every object's and setting's path (`providers.x`, `forwards.f`, `usage.enabled`),
+    /// in dependency order: providers, groups, models, forwards, settings.
+    pub fn paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for section in SECTIONS {
+            if let Some(objects) = self.section(section) {
+                out.extend(objects.keys().map(|name| format!("{section}.{name}")));
+            }
+        }
+        out.extend(self.settings.keys().cloned());
+        out
+    }
+
+    /// Only the objects and settings whose path is in `paths`.
+    pub fn only(&self, paths: &BTreeSet<String>) -> ApiObjects {
+        let mut out = ApiObjects::default();
+        for section in SECTIONS {
+            let (Some(from), Some(to)) = (self.section(section), out.section_mut(section)) else {
+                continue;
+            };
+            for (name, body) in from {
+                if paths.contains(&format!("{section}.{name}")) {
+                    to.insert(name.clone(), body.clone());
+                }
+            }
+        }
+        for (path, value) in &self.settings {
+            if paths.contains(path) {
+                out.settings.insert(path.clone(), value.clone());
+            }
+        }
+        out
+    }
 }
+
+/// The object sections, in dependency order.
+const SECTIONS: [&str; 4] = ["providers", "groups", "models", "forwards"];
 
 /// What the composition did with the API objects, by path (`providers.x`, `usage.enabled`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,12 +110,28 @@ pub struct Composition {
     /// API objects left out because the file or environment now declares the same name and
     /// overrides are off (the file wins; the API object stays stored).
     pub shadowed: BTreeSet<String>,
+    /// API objects left out because they no longer validate with the file as it is now
+    /// (see [`super::compose_skipping`]), each with the errors it had; they stay stored
+    /// until fixed or deleted through the API.
+    pub skipped: BTreeMap<String, Vec<String>>,
+    /// API forwards by their index in `server.forwards`, so that an error there reads
+    /// `forwards.<name>...` rather than an index the API user never saw.
+    pub forward_slots: BTreeMap<usize, String>,
 }
 
 impl Composition {
     /// Whether the object at `path` (`models.fast`) came from the API.
     pub fn is_api(&self, path: &str) -> bool {
         self.api.contains(path)
+    }
+
+    /// An error path as the API user knows it: `server.forwards[3].routing` becomes
+    /// `forwards.edge.routing` when the fourth forward came from the API.
+    pub(super) fn api_path(&self, path: &str) -> Option<String> {
+        let rest = path.strip_prefix("server.forwards[")?;
+        let (index, rest) = rest.split_once(']')?;
+        let name = self.forward_slots.get(&index.parse::<usize>().ok()?)?;
+        Some(format!("forwards.{name}{rest}"))
     }
 }
 
@@ -89,6 +158,7 @@ pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Compositio
     let env_ids: BTreeSet<String> = env::endpoints(env)
         .map(|eps| eps.into_iter().map(|e| e.id).collect())
         .unwrap_or_default();
+    insert_forwards(root, &api.forwards, &mut out);
     for section in ["providers", "models", "groups"] {
         let Some(objects) = api.section(section) else {
             continue;
@@ -142,6 +212,63 @@ pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Compositio
     out
 }
 
+/// Writes the API forwards into `server.forwards`: replacing the file's entry of the same
+/// name when overrides are on, appended otherwise.
+fn insert_forwards(
+    root: &mut Map<String, Value>,
+    forwards: &BTreeMap<String, Value>,
+    out: &mut Composition,
+) {
+    if forwards.is_empty() {
+        return;
+    }
+    let server = root
+        .entry("server")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if server.is_null() {
+        *server = Value::Object(Map::new());
+    }
+    let Value::Object(server) = server else {
+        return; // Reported by validation as "expected a mapping".
+    };
+    let list = server
+        .entry("forwards")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if list.is_null() {
+        *list = Value::Array(Vec::new());
+    }
+    let Value::Array(list) = list else {
+        return; // Reported by validation.
+    };
+    for (name, body) in forwards {
+        let path = format!("forwards.{name}");
+        let mut entry = body.clone();
+        if let Value::Object(m) = &mut entry {
+            m.insert("name".to_owned(), Value::String(name.clone()));
+        }
+        let taken = list
+            .iter()
+            .position(|f| f.get("name").and_then(Value::as_str) == Some(name.as_str()));
+        let slot = match taken {
+            Some(_) if !out.allow_file_overrides => {
+                out.shadowed.insert(path);
+                continue;
+            }
+            Some(i) => {
+                out.overrides.insert(path.clone());
+                list[i] = entry;
+                i
+            }
+            None => {
+                list.push(entry);
+                list.len() - 1
+            }
+        };
+        out.forward_slots.insert(slot, name.clone());
+        out.api.insert(path);
+    }
+}
+
 /// The provider ids the API supplies: an env endpoint of the same id gives way to them.
 pub(super) fn api_provider_ids(c: &Composition) -> BTreeSet<String> {
     c.api
@@ -167,6 +294,11 @@ pub(super) fn mark_sources(config: &mut Config) {
     for g in &mut config.groups {
         if c.is_api(&format!("groups.{}", g.name)) {
             g.source = Source::Api;
+        }
+    }
+    for f in &mut config.server.forwards {
+        if c.is_api(&format!("forwards.{}", f.name)) {
+            f.source = Source::Api;
         }
     }
 }

@@ -131,6 +131,7 @@ pub(super) fn forwards(
             listen: listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             default_group: f.default_group,
             routing,
+            source: super::Source::File,
         });
     }
     out

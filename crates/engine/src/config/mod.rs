@@ -17,6 +17,7 @@ mod journal;
 mod outbound;
 mod pricing;
 mod raw;
+mod skipping;
 mod sources;
 mod units;
 mod usage;
@@ -47,6 +48,7 @@ pub use journal::{
 pub use outbound::{HeaderOp, HeaderOpKind, HttpSettings, ProxyUrl};
 pub use pricing::{build as build_pricing, RawPrice, RawPricing};
 pub use raw::schema_json;
+pub use skipping::compose_skipping;
 pub use units::{parse_duration, parse_size};
 pub use usage::{RawUsage, UsageConfig, DEFAULT_RETENTION_DAYS};
 
@@ -128,6 +130,8 @@ pub struct ForwardConfig {
     pub rate_limit: Option<BucketSettings>,
     /// Requests for the whole forward.
     pub total_rate_limit: Option<BucketSettings>,
+    /// Where it came from (the file or the admin API).
+    pub source: Source,
 }
 
 /// Upstream timeouts.
@@ -440,8 +444,21 @@ impl Config {
         env: &Env,
         api: &ApiObjects,
     ) -> Result<Config, ConfigErrors> {
+        let every: std::collections::BTreeSet<String> = api.paths().into_iter().collect();
+        Config::load_path_skipping(path, env, api, &every)
+    }
+
+    /// Reads `path` (if given) once and builds the configuration with the admin API's
+    /// objects, leaving out those not in `required` that no longer validate
+    /// ([`compose_skipping`]).
+    pub fn load_path_skipping(
+        path: Option<&std::path::Path>,
+        env: &Env,
+        api: &ApiObjects,
+        required: &std::collections::BTreeSet<String>,
+    ) -> Result<Config, ConfigErrors> {
         let Some(path) = path else {
-            return Config::load_composed(None, env, api);
+            return compose_skipping(api, required, |a| Config::load_composed(None, env, a));
         };
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
@@ -452,7 +469,9 @@ impl Config {
                 message: format!("cannot read the configuration file: {e}"),
             }],
         })?;
-        let mut config = Config::load_composed(Some((&name, &text)), env, api)?;
+        let mut config = compose_skipping(api, required, |a| {
+            Config::load_composed(Some((&name, &text)), env, a)
+        })?;
         config.file = Some(path.to_path_buf());
         Ok(config)
     }

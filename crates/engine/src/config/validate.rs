@@ -43,6 +43,8 @@ pub(super) struct Errors<'a> {
 impl Errors<'_> {
     /// Records a problem at `path` (a file path, or an environment variable name).
     pub(super) fn at(&mut self, path: &str, message: impl Into<String>) {
+        let renamed = self.api.and_then(|c| c.api_path(path));
+        let path = renamed.as_deref().unwrap_or(path);
         let from_api = self
             .api
             .is_some_and(|c| c.api.iter().any(|o| super::compose::within(path, o)));

@@ -6,6 +6,7 @@ mod models;
 pub(crate) mod reload;
 mod serve;
 mod usage_cmd;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ pub struct ServeArgs {
     /// Client auth: none, proxy_key or passthrough (overrides `auth.mode`).
     #[arg(long, env = "LLMUX_AUTH_MODE", value_parser = llmux_engine::config::parse_auth_mode)]
     auth_mode: Option<llmux_engine::tags::AuthMode>,
+    /// Reload the configuration file whenever it changes (as SIGHUP does); needs `--config`.
+    #[arg(long, env = "LLMUX_WATCH_CONFIG")]
+    watch_config: bool,
 }
 
 #[derive(Debug, Subcommand)]

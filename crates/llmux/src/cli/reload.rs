@@ -3,6 +3,7 @@
 // Signals are Unix-only: elsewhere nothing calls the reload.
 #![cfg_attr(not(unix), allow(dead_code))]
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,9 +55,6 @@ pub struct Fixed {
     pub bound_listen: SocketAddr,
     /// The admin address actually bound.
     pub bound_admin: SocketAddr,
-    /// Each forward's name and address as bound (their listeners cannot change on reload;
-    /// their routing and limits can).
-    pub forwards: Vec<(String, SocketAddr)>,
 }
 
 /// Everything a reload needs: where the configuration came from and what it goes into.
@@ -71,6 +69,8 @@ pub struct Reloader {
     pub gateway: Arc<Gateway>,
     /// Endpoint discovery, whose last scan every reload keeps.
     pub discovery: Option<Arc<crate::discovery::Discovery>>,
+    /// The forwards' listeners, which follow every change.
+    pub forwards: Arc<crate::forward_listeners::ForwardListeners>,
 }
 
 impl Reloader {
@@ -95,10 +95,16 @@ impl Reloader {
     }
 
     /// The configuration from the file, the environment and the admin API's objects, with
-    /// the command-line overrides and the start-up listeners and data directory.
-    pub fn load(&self, api: &ApiObjects) -> Result<Config, ConfigErrors> {
+    /// the command-line overrides and the start-up listeners and data directory. API objects
+    /// outside `required` that no longer validate are left out
+    /// ([`llmux_engine::config::compose_skipping`]).
+    pub fn load(
+        &self,
+        api: &ApiObjects,
+        required: &BTreeSet<String>,
+    ) -> Result<Config, ConfigErrors> {
         let mut config =
-            Config::load_path_composed(self.path.as_deref(), &Env::from_process(), api)?;
+            Config::load_path_skipping(self.path.as_deref(), &Env::from_process(), api, required)?;
         self.overrides.apply(&mut config);
         self.keep_fixed(&mut config);
         Ok(config)
@@ -123,29 +129,6 @@ impl Reloader {
         config.server.listen = f.bound_listen;
         config.server.admin_listen = f.bound_admin;
         config.data_dir = f.data_dir.clone();
-        let bound: Vec<&str> = f.forwards.iter().map(|(n, _)| n.as_str()).collect();
-        for fw in &config.server.forwards {
-            match f.forwards.iter().find(|(n, _)| n == &fw.name) {
-                None => restart_needed(
-                    &format!("server.forwards `{}`", fw.name),
-                    "(not listening)",
-                    fw.listen,
-                ),
-                Some((_, addr)) if fw.listen.port() != 0 && fw.listen != *addr => {
-                    restart_needed(&format!("server.forwards `{}`", fw.name), addr, fw.listen)
-                }
-                Some(_) => {}
-            }
-        }
-        for name in bound {
-            if !config.server.forwards.iter().any(|fw| fw.name == name) {
-                tracing::warn!(
-                    target: "llmux",
-                    forward = name,
-                    "the new configuration has no forward `{name}`: its listener keeps serving without routing rules or limits until a restart"
-                );
-            }
-        }
     }
 
     /// The configuration's source, for log lines.

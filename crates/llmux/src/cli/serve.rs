@@ -1,6 +1,7 @@
 //! `llmux serve`: load the configuration, bind, print the summary, serve until SIGTERM,
 //! reload on SIGHUP.
 
+use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use llmux_store::BatchWriter;
 
 use super::reload::{Fixed, Overrides, Reloader};
 use super::ServeArgs;
+use crate::forward_listeners::ForwardListeners;
 use crate::{journal, keys, logging, usage};
 use llmux_engine::tags::AuthMode;
 
@@ -54,18 +56,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let registry = crate::config_control::open_registry(&config.data_dir)?;
     let api = crate::config_control::stored_objects(registry.as_ref())?;
     if api != ApiObjects::default() {
-        config = match Config::load_path_composed(
+        // The file alone is valid (checked above): an API object it no longer accepts is
+        // left out with an error line, never a reason not to start.
+        let composed = match Config::load_path_skipping(
             args.config.as_deref(),
             &Env::from_process(),
             &api,
+            &BTreeSet::new(),
         ) {
             Ok(c) => c,
             Err(errors) => {
-                eprintln!("the configuration with the objects made through the admin API (in the data directory's database) is not valid:");
                 eprint!("{errors}");
                 return Ok(ExitCode::from(1));
             }
         };
+        crate::config_control::warn_skipped(&composed, &config);
+        config = composed;
         overrides.apply(&mut config);
     }
     let admin = admin_plane(&config)?;
@@ -110,18 +116,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("cannot install the SIGHUP handler")?;
         let mut listeners =
             Listeners::bind(config.server.listen, config.server.admin_listen).await?;
-        listeners.bind_forwards(&config.server.forwards)?;
-        let forwards = listeners.forward_addrs()?;
-        for (name, addr) in &forwards {
-            tracing::info!(target: "llmux", forward = %name, listen = %addr, "forward listening");
-        }
+        // Forwards listen through the same path a configuration change takes.
+        let forwards = Arc::new(ForwardListeners::new(
+            listeners.late(),
+            tokio::runtime::Handle::current(),
+        ));
+        let pending = forwards
+            .prepare(&mut config)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        forwards.commit(pending);
         let fixed = Fixed {
             listen: config.server.listen,
             admin_listen: config.server.admin_listen,
             data_dir: config.data_dir.clone(),
             bound_listen: listeners.data_addr()?,
             bound_admin: listeners.admin_addr()?,
-            forwards,
         };
         let fixed_data_dir = fixed.data_dir.clone();
         // With port 0 the OS picks: show the real ports.
@@ -129,7 +138,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.server.admin_listen = fixed.bound_admin;
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         // Endpoint discovery: at most `discovery.timeout` before the first snapshot.
-        let discovery = start_discovery(&fixed, &config);
+        let discovery = start_discovery(&fixed, &forwards.addrs(), &config);
         if let Some(d) = &discovery {
             config = d.startup().await;
         }
@@ -158,6 +167,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             fixed,
             gateway: gateway.clone(),
             discovery: discovery.clone(),
+            forwards,
         };
         let control = Arc::new(crate::config_control::Control::new(reloader, registry));
         let state = AppState {
@@ -170,6 +180,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             admin,
             keys: Some(keys::open_store(&fixed_data_dir)? as Arc<dyn llmux_store::KeyStore>),
         };
+        match (&args.config, args.watch_config) {
+            (Some(path), true) => {
+                let interval = super::watch::WATCH_INTERVAL;
+                tokio::spawn(super::watch::run(control.clone(), path.clone(), interval));
+            }
+            (None, true) => tracing::warn!(
+                target: "llmux",
+                "--watch-config has no file to watch: give one with --config"
+            ),
+            _ => {}
+        }
         #[cfg(unix)]
         tokio::spawn(Reloader::run(control, hangups));
         note_migrate_req();
@@ -222,10 +243,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// The process's endpoint discovery, never probing llmux's own listeners; `None` (with a
 /// warning) if its HTTP client cannot be built.
-fn start_discovery(fixed: &Fixed, config: &Config) -> Option<Arc<crate::discovery::Discovery>> {
+fn start_discovery(
+    fixed: &Fixed,
+    forwards: &[(String, std::net::SocketAddr)],
+    config: &Config,
+) -> Option<Arc<crate::discovery::Discovery>> {
     let own = [fixed.bound_listen, fixed.bound_admin]
         .into_iter()
-        .chain(fixed.forwards.iter().map(|(_, addr)| *addr))
+        .chain(forwards.iter().map(|(_, addr)| *addr))
         .collect();
     crate::discovery::Discovery::new(own, config.clone())
         .map_err(|e| tracing::warn!(target: "llmux", error = %e, "endpoint discovery is off"))

@@ -4,7 +4,7 @@ use llmux_engine::config::{Config, ModelTarget};
 use llmux_store::RegistryKind;
 
 /// The objects that use `name` (`groups.pool`, `models.fast`, `default_model`,
-/// `server.forwards.<name>`), in a stable order.
+/// `forwards.<name>`), in a stable order. Nothing refers to a forward.
 pub(super) fn users(config: &Config, kind: RegistryKind, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     match kind {
@@ -36,7 +36,7 @@ pub(super) fn users(config: &Config, kind: RegistryKind, name: &str) -> Vec<Stri
                 for fw in &config.server.forwards {
                     let routed = fw.routing.iter().any(|(_, g)| g == name);
                     if fw.default_group.as_deref() == Some(name) || routed {
-                        out.push(format!("server.forwards.{}", fw.name));
+                        out.push(format!("forwards.{}", fw.name));
                     }
                 }
             }
@@ -44,7 +44,7 @@ pub(super) fn users(config: &Config, kind: RegistryKind, name: &str) -> Vec<Stri
                 out.push("default_model".to_owned());
             }
         }
-        RegistryKind::Setting => {}
+        RegistryKind::Setting | RegistryKind::Forward => {}
     }
     out
 }

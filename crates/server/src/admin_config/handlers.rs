@@ -235,6 +235,16 @@ crud!(
     delete_group
 );
 
+crud!(
+    RegistryKind::Forward,
+    list_forwards,
+    create_forward,
+    get_forward,
+    put_forward,
+    patch_forward,
+    delete_forward
+);
+
 pub(super) async fn get_settings(State(s): State<AppState>) -> Response {
     get_one(s, RegistryKind::Setting, String::new()).await
 }
@@ -253,9 +263,9 @@ pub(super) async fn put_settings(State(s): State<AppState>, h: HeaderMap, b: Bod
         let mut flat = serde_json::Map::new();
         for (k, v) in map {
             match (k.as_str(), v) {
-                ("usage", Value::Object(inner)) => {
+                (section @ ("usage" | "server"), Value::Object(inner)) => {
                     for (ik, iv) in inner {
-                        flat.insert(format!("usage.{ik}"), iv);
+                        flat.insert(format!("{section}.{ik}"), iv);
                     }
                 }
                 (_, v) => {

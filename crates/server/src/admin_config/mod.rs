@@ -1,5 +1,6 @@
 //! The live configuration API on the admin listener: CRUD for providers, models (virtual
-//! models, aliases, seed 004's overrides) and groups, the settings, and the effective state.
+//! models, aliases, seed 004's overrides), groups and forwards (a data-plane listener's
+//! path routing rules and rate limits), the settings, and the effective state.
 //! Routes call a [`ConfigControl`] (the binary's), which composes file + env + registry,
 //! validates, swaps the snapshot and persists, one change at a time.
 
@@ -22,7 +23,7 @@ use llmux_store::{RegistryKind, RegistryRow};
 use serde_json::{json, Value};
 
 use crate::AppState;
-pub use prepare::{api_objects, prepare, simulate};
+pub use prepare::{api_objects, object_path, prepare, simulate, written_paths};
 pub use view::{mask_body, object_view, state_json};
 
 /// What a change does.
@@ -171,12 +172,17 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/models/{name}", &["get", "put", "patch", "delete"]),
     ("/api/v1/groups", &["get", "post"]),
     ("/api/v1/groups/{name}", &["get", "put", "patch", "delete"]),
+    ("/api/v1/forwards", &["get", "post"]),
+    (
+        "/api/v1/forwards/{name}",
+        &["get", "put", "patch", "delete"],
+    ),
     ("/api/v1/settings", &["get", "put"]),
     ("/api/v1/state", &["get"]),
 ];
 
-/// The configuration routes (`/api/v1/providers`, `/models`, `/groups`, `/settings`,
-/// `/state`); each answers 503 when the binary gave no [`ConfigControl`].
+/// The configuration routes (`/api/v1/providers`, `/models`, `/groups`, `/forwards`,
+/// `/settings`, `/state`); each answers 503 when the binary gave no [`ConfigControl`].
 pub fn routes() -> Router<AppState> {
     use handlers as h;
     Router::new()
@@ -206,6 +212,17 @@ pub fn routes() -> Router<AppState> {
                 .put(h::put_group)
                 .patch(h::patch_group)
                 .delete(h::delete_group),
+        )
+        .route(
+            "/api/v1/forwards",
+            get(h::list_forwards).post(h::create_forward),
+        )
+        .route(
+            "/api/v1/forwards/{name}",
+            get(h::get_forward)
+                .put(h::put_forward)
+                .patch(h::patch_forward)
+                .delete(h::delete_forward),
         )
         .route(
             "/api/v1/settings",

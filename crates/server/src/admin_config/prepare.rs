@@ -16,7 +16,29 @@ pub(super) fn section(kind: RegistryKind) -> &'static str {
         RegistryKind::Model => "models",
         RegistryKind::Group => "groups",
         RegistryKind::Setting => "settings",
+        RegistryKind::Forward => "forwards",
     }
+}
+
+/// An object's path in the composition: `providers.x`, `forwards.f`, or a setting's own
+/// path (`usage.enabled`).
+pub fn object_path(kind: RegistryKind, name: &str) -> String {
+    match kind {
+        RegistryKind::Setting => name.to_owned(),
+        _ => format!("{}.{name}", section(kind)),
+    }
+}
+
+/// The paths `writes` touch.
+pub fn written_paths(writes: &[RegistryWrite]) -> Vec<String> {
+    writes
+        .iter()
+        .map(|w| match w {
+            RegistryWrite::Put { kind, name, .. } | RegistryWrite::Delete { kind, name } => {
+                object_path(*kind, name)
+            }
+        })
+        .collect()
 }
 
 /// The effective object's source, when the running configuration has it.
@@ -29,6 +51,12 @@ pub(super) fn source_of(config: &Config, kind: RegistryKind, name: &str) -> Opti
             .find(|m| m.name == name)
             .map(|m| m.source.clone()),
         RegistryKind::Group => config.group(name).map(|g| g.source.clone()),
+        RegistryKind::Forward => config
+            .server
+            .forwards
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.source.clone()),
         RegistryKind::Setting => None,
     }
 }
@@ -49,6 +77,7 @@ pub fn api_objects(rows: &[RegistryRow]) -> Result<ApiObjects, ApiError> {
             RegistryKind::Model => &mut out.models,
             RegistryKind::Group => &mut out.groups,
             RegistryKind::Setting => &mut out.settings,
+            RegistryKind::Forward => &mut out.forwards,
         };
         map.insert(r.name.clone(), body);
     }

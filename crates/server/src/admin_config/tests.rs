@@ -287,3 +287,68 @@ fn openapi_documents_every_route_and_method() {
         }
     }
 }
+
+#[test]
+fn forwards_are_objects_like_the_others() {
+    use RegistryKind::{Forward, Group};
+    let (mut rows, _) = setup("");
+    rows.push(row(
+        Forward,
+        "edge",
+        json!({"listen": "127.0.0.1:0", "routing": [{"path": "/v1/*", "target_group": "pool"}]}),
+        4,
+    ));
+    let extra = "server:\n  forwards:\n    - { name: file-fw, listen: '127.0.0.1:0' }\n";
+    let file = format!("{extra}{FILE}");
+    let config = Config::load_composed(
+        Some(("f.yaml", &file)),
+        &Env::default(),
+        &api_objects(&rows).unwrap(),
+    )
+    .unwrap();
+    let table: Vec<(Change, Result<usize, StatusCode>)> = vec![
+        (
+            change(Forward, "file-fw", Op::Delete, None),
+            Err(StatusCode::CONFLICT),
+        ),
+        (
+            change(Forward, "file-fw", Op::Create(json!({})), None),
+            Err(StatusCode::CONFLICT),
+        ),
+        (
+            change(
+                Forward,
+                "edge",
+                Op::Patch(json!({"default_group": "pool"})),
+                Some("\"4\""),
+            ),
+            Ok(1),
+        ),
+        (
+            change(Forward, "edge", Op::Delete, Some("\"3\"")),
+            Err(StatusCode::PRECONDITION_FAILED),
+        ),
+        (change(Forward, "edge", Op::Delete, None), Ok(1)),
+        (
+            change(Group, "pool", Op::Delete, None),
+            Err(StatusCode::CONFLICT),
+        ),
+    ];
+    for (c, want) in table {
+        let got = status(prepare(&c, &rows, &config));
+        assert_eq!(got.clone().map_err(|e| e.0), want, "{c:?}: {got:?}");
+    }
+    let (_, msg) = status(prepare(
+        &change(Group, "pool", Op::Delete, None),
+        &rows,
+        &config,
+    ))
+    .unwrap_err();
+    assert!(msg.contains("forwards.edge"), "{msg}");
+    assert_eq!(
+        written_paths(
+            &prepare(&change(Forward, "edge", Op::Delete, None), &rows, &config).unwrap()
+        ),
+        vec!["forwards.edge"]
+    );
+}

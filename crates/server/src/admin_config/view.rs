@@ -2,7 +2,8 @@
 //! and, for API objects, the stored body. Secrets appear only masked (`sk-...abcd`).
 
 use llmux_engine::config::{
-    Config, GroupConfig, ModelConfig, ModelTarget, ProviderConfig, Secret, Source,
+    BucketSettings, Config, ForwardConfig, GroupConfig, ModelConfig, ModelTarget, ProviderConfig,
+    Secret, Source,
 };
 use llmux_store::RegistryKind;
 use serde_json::{json, Map, Value};
@@ -118,6 +119,26 @@ fn group(view: &StateView, g: &GroupConfig) -> Value {
     Value::Object(m)
 }
 
+fn bucket(b: Option<BucketSettings>) -> Value {
+    json!(b.map(|b| json!({"per_second": b.per_second, "burst": b.burst})))
+}
+
+fn forward(view: &StateView, f: &ForwardConfig) -> Value {
+    let mut m = common(view, RegistryKind::Forward, &f.name, &f.source);
+    let routing: Vec<Value> = f
+        .routing
+        .iter()
+        .map(|(path, group)| json!({"path": path, "target_group": group}))
+        .collect();
+    m.insert("name".into(), json!(f.name));
+    m.insert("listen".into(), json!(f.listen.to_string()));
+    m.insert("default_group".into(), json!(f.default_group));
+    m.insert("routing".into(), json!(routing));
+    m.insert("rate_limit".into(), bucket(f.rate_limit));
+    m.insert("total_rate_limit".into(), bucket(f.total_rate_limit));
+    Value::Object(m)
+}
+
 /// The settings, each with its source (`api` or `config`), and their ETag.
 pub(super) fn settings(view: &StateView) -> (Value, i64) {
     let c: &Config = &view.snapshot.config;
@@ -141,6 +162,10 @@ pub(super) fn settings(view: &StateView) -> (Value, i64) {
         .collect();
     let body = json!({
         "default_model": c.default_model,
+        "server": {
+            "rate_limit": bucket(c.server.rate_limit),
+            "total_rate_limit": bucket(c.server.total_rate_limit),
+        },
         "usage": {
             "default_tag": c.usage.default_tag,
             "enabled": c.usage.enabled,
@@ -160,6 +185,7 @@ pub fn object_view(view: &StateView, kind: RegistryKind, name: &str) -> Option<(
         RegistryKind::Provider => provider(view, c.provider(name)?),
         RegistryKind::Model => model(view, c.models.iter().find(|m| m.name == name)?),
         RegistryKind::Group => group(view, c.group(name)?),
+        RegistryKind::Forward => forward(view, c.server.forwards.iter().find(|f| f.name == name)?),
         RegistryKind::Setting => return Some(settings(view)),
     };
     let version = v.get("version").and_then(Value::as_i64).unwrap_or(0);
@@ -173,6 +199,7 @@ pub(super) fn list(view: &StateView, kind: RegistryKind) -> Vec<Value> {
         RegistryKind::Provider => c.providers.iter().map(|p| provider(view, p)).collect(),
         RegistryKind::Model => c.models.iter().map(|m| model(view, m)).collect(),
         RegistryKind::Group => c.groups.iter().map(|g| group(view, g)).collect(),
+        RegistryKind::Forward => c.server.forwards.iter().map(|f| forward(view, f)).collect(),
         RegistryKind::Setting => vec![settings(view).0],
     }
 }
@@ -186,7 +213,11 @@ pub fn state_json(view: &StateView) -> Value {
         "providers": list(view, RegistryKind::Provider),
         "models": list(view, RegistryKind::Model),
         "groups": list(view, RegistryKind::Group),
+        "forwards": list(view, RegistryKind::Forward),
         "settings": settings(view).0,
         "shadowed": c.composition.shadowed,
+        "skipped": c.composition.skipped.iter().map(|(path, errors)| {
+            json!({"path": path, "errors": errors})
+        }).collect::<Vec<_>>(),
     })
 }

@@ -126,3 +126,101 @@ fn within_matches_the_object_and_its_fields_only() {
     assert!(super::within("groups.g.members[0]", "groups.g.members"));
     assert!(!super::within("providers.ab", "providers.a"));
 }
+
+const WITH_FORWARD: &str = "
+providers:
+  local:
+    type: openai-compatible
+    base_url: http://127.0.0.1:9/v1
+    models: [m1]
+groups:
+  pool: { members: [local/m1] }
+server:
+  forwards:
+    - { name: edge, listen: '127.0.0.1:0', default_group: pool }
+";
+
+#[test]
+fn api_forwards_join_the_list_by_name_and_their_errors_read_by_name() {
+    let mut objects = ApiObjects::default();
+    objects.forwards.insert(
+        "batch".into(),
+        json!({"listen": "127.0.0.1:0", "routing": [{"path": "/v1/*", "target_group": "pool"}],
+               "rate_limit": {"per_second": 5}}),
+    );
+    let c = Config::load_composed(Some(("f.yaml", WITH_FORWARD)), &env(), &objects).unwrap();
+    let got: Vec<(&str, &str)> = c
+        .server
+        .forwards
+        .iter()
+        .map(|f| (f.name.as_str(), f.source.tag()))
+        .collect();
+    assert_eq!(got, vec![("edge", "config"), ("batch", "api")]);
+    let batch = &c.server.forwards[1];
+    assert_eq!(batch.routing, vec![("/v1/*".to_owned(), "pool".to_owned())]);
+    assert_eq!(batch.rate_limit.map(|b| b.burst), Some(10));
+
+    // A file forward of the same name wins unless overrides are on.
+    objects
+        .forwards
+        .insert("edge".into(), json!({"listen": "127.0.0.1:0"}));
+    let c = Config::load_composed(Some(("f.yaml", WITH_FORWARD)), &env(), &objects).unwrap();
+    assert!(c.composition.shadowed.contains("forwards.edge"));
+    assert_eq!(c.server.forwards[0].default_group.as_deref(), Some("pool"));
+    let open = format!("admin: {{ allow_file_overrides: true }}\n{WITH_FORWARD}");
+    let c = Config::load_composed(Some(("f.yaml", &open)), &env(), &objects).unwrap();
+    assert!(c.composition.overrides.contains("forwards.edge"));
+    assert_eq!(c.server.forwards[0].default_group, None);
+    assert_eq!(c.server.forwards[0].source.tag(), "api");
+
+    // Errors name the API forward, not its index, and carry no file line.
+    let mut bad = ApiObjects::default();
+    bad.forwards.insert(
+        "batch".into(),
+        json!({"listen": "127.0.0.1:0", "routing": [{"path": "/v1/*", "target_group": "poll"}]}),
+    );
+    let e = Config::load_composed(Some(("f.yaml", WITH_FORWARD)), &env(), &bad).unwrap_err();
+    assert_eq!(e.errors.len(), 1, "{e}");
+    assert_eq!(e.errors[0].path, "forwards.batch.routing[0].target_group");
+    assert_eq!(e.errors[0].line, None);
+    assert!(e.errors[0].message.contains("did you mean `pool`"), "{e}");
+}
+
+#[test]
+fn main_listener_limits_are_settings() {
+    let mut objects = ApiObjects::default();
+    objects.settings.insert(
+        "server.rate_limit".into(),
+        json!({"per_second": 2, "burst": 3}),
+    );
+    let c = Config::load_composed(Some(("f.yaml", FILE)), &env(), &objects).unwrap();
+    assert_eq!(c.server.rate_limit.map(|b| b.burst), Some(3));
+    objects
+        .settings
+        .insert("server.rate_limit".into(), json!({"per_second": 0}));
+    let e = Config::load_composed(Some(("f.yaml", FILE)), &env(), &objects).unwrap_err();
+    assert_eq!(e.errors[0].path, "server.rate_limit.per_second");
+}
+
+#[test]
+fn paths_and_only_pick_objects_in_dependency_order() {
+    let mut objects = api(&[("p", json!({}))]);
+    objects.models.insert("m".into(), json!("p/x"));
+    objects.groups.insert("g".into(), json!({}));
+    objects.forwards.insert("f".into(), json!({}));
+    objects.settings.insert("default_model".into(), json!("m"));
+    assert_eq!(
+        objects.paths(),
+        vec![
+            "providers.p",
+            "groups.g",
+            "models.m",
+            "forwards.f",
+            "default_model"
+        ]
+    );
+    let keep: std::collections::BTreeSet<String> =
+        ["models.m".to_owned(), "default_model".to_owned()].into();
+    let only = objects.only(&keep);
+    assert_eq!(only.paths(), vec!["models.m", "default_model"]);
+}
