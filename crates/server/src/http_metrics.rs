@@ -1,5 +1,5 @@
-//! The data plane's HTTP metrics: one middleware layer per listener that counts each request
-//! by listener, method, matched route template and status class when its response body ends
+//! The data plane's HTTP metrics: counted by each listener's front layer
+//! ([`crate::listener::front`]) for each request by listener, method, matched route template and status class when its response body ends
 //! (or is dropped), so a stream counts whole; error responses by status and error code; and
 //! the listener's requests in flight.
 
@@ -9,8 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
 use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -48,40 +47,69 @@ impl HttpMetricsCtx {
     }
 }
 
-/// Counts one request: in flight from now until its response body ends or is dropped, then
-/// counted with its duration (and as an error when its status is 400 or more). Label values
-/// are borrowed: nothing is allocated for a label set already seen.
-pub async fn track(State(ctx): State<HttpMetricsCtx>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let active = ctx.in_flight.enter();
-    let method = method_label(req.method());
-    // A clone of an `Arc<str>`: the route template outlives the request.
-    let matched = req.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    let metrics = ctx.gateway.metrics();
-    let series = metrics.http_route(&ctx.listener, method, route);
-    let resp = next.run(req).await;
-    let status = resp.status();
-    let error = (status.as_u16() >= 400).then(|| {
-        let code = resp
-            .extensions()
-            .get::<ErrorCode>()
-            .map_or_else(|| status_class(status.as_u16()), |c| c.0);
-        metrics.http_error([&ctx.listener, method, route], status.as_str(), code)
-    });
-    let done = Done {
-        series,
-        status: status.as_u16(),
-        error,
-        started,
-        _active: active,
-    };
-    resp.map(|inner| {
-        Body::new(Metered {
-            inner,
-            done: Some(done),
+/// One request being counted: in flight from [`Tracking::begin`] until its response body
+/// ends or is dropped, then counted with its duration (and as an error when its status is
+/// 400 or more). Label values are borrowed: nothing is allocated for a label set already
+/// seen.
+pub struct Tracking {
+    started: Instant,
+    active: Active,
+    method: &'static str,
+    /// A clone of an `Arc<str>`: the route template outlives the request.
+    matched: Option<MatchedPath>,
+    series: HttpRoute,
+}
+
+impl Tracking {
+    /// Starts counting `req` on `ctx`'s listener.
+    pub fn begin(ctx: &HttpMetricsCtx, req: &Request) -> Tracking {
+        let started = Instant::now();
+        let active = ctx.in_flight.enter();
+        let method = method_label(req.method());
+        let matched = req.extensions().get::<MatchedPath>().cloned();
+        let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        let series = ctx
+            .gateway
+            .metrics()
+            .http_route(&ctx.listener, method, route);
+        Tracking {
+            started,
+            active,
+            method,
+            matched,
+            series,
+        }
+    }
+
+    /// Hands the counting to `resp`'s body, which finishes it when it ends.
+    pub fn finish(self, ctx: &HttpMetricsCtx, resp: Response) -> Response {
+        let status = resp.status();
+        let route = self.matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        let error = (status.as_u16() >= 400).then(|| {
+            let code = resp
+                .extensions()
+                .get::<ErrorCode>()
+                .map_or_else(|| status_class(status.as_u16()), |c| c.0);
+            ctx.gateway.metrics().http_error(
+                [&ctx.listener, self.method, route],
+                status.as_str(),
+                code,
+            )
+        });
+        let done = Done {
+            series: self.series,
+            status: status.as_u16(),
+            error,
+            started: self.started,
+            _active: self.active,
+        };
+        resp.map(|inner| {
+            Body::new(Metered {
+                inner,
+                done: Some(done),
+            })
         })
-    })
+    }
 }
 
 /// A request's counting, done once when dropped: at the end of its response body, or when

@@ -29,9 +29,29 @@ pub struct ListenerCtx {
     pub name: Arc<str>,
 }
 
-/// Applies the listener's limits, client authentication and path rules, then passes the
-/// request on.
-pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next) -> Response {
+/// What each route of a listener runs first (one layer, so one boxed future and one service
+/// clone per request): its HTTP metrics around everything, then [`admit`].
+#[derive(Clone)]
+pub struct FrontCtx {
+    /// The listener.
+    pub listener: ListenerCtx,
+    /// Its HTTP metrics.
+    pub metrics: crate::http_metrics::HttpMetricsCtx,
+}
+
+/// The listener's layer: counts the request (refusals included), admits it, passes it on.
+pub async fn front(State(ctx): State<FrontCtx>, mut req: Request, next: Next) -> Response {
+    let tracking = crate::http_metrics::Tracking::begin(&ctx.metrics, &req);
+    let resp = match admit(&ctx.listener, &mut req) {
+        None => next.run(req).await,
+        Some(refused) => refused,
+    };
+    tracking.finish(&ctx.metrics, resp)
+}
+
+/// Applies the listener's limits, client authentication and path rules; `Some` is the
+/// refusal to send instead of passing the request on.
+pub fn admit(ctx: &ListenerCtx, req: &mut Request) -> Option<Response> {
     // One id per request from here on: the response header, the record and the journal agree.
     request_id::ensure(req.headers_mut());
     let snapshot = ctx.state.gateway.snapshot();
@@ -48,17 +68,17 @@ pub async fn admit(State(ctx): State<ListenerCtx>, mut req: Request, next: Next)
             };
             ctx.state.gateway.metrics().rate_limited(metric);
             let err = GatewayError::rate_limited(scope, wait);
-            return refuse(&ctx.state, &req, &err);
+            return Some(refuse(&ctx.state, req, &err));
         }
         if let Some(group) = forward.group_for(req.uri().path()) {
             req.extensions_mut().insert(ForwardGroup(group.to_owned()));
         }
     }
     drop(snapshot);
-    if let Err(err) = crate::client_auth::authenticate(&ctx.state, mode, &mut req) {
-        return refuse(&ctx.state, &req, &err);
+    if let Err(err) = crate::client_auth::authenticate(&ctx.state, mode, req) {
+        return Some(refuse(&ctx.state, req, &err));
     }
-    next.run(req).await
+    None
 }
 
 /// The error response of a request refused at the listener; a refused API call (a `POST`)

@@ -67,7 +67,13 @@ fn count_error(series: &Upstream, verdict: Verdict, result: &Attempt) {
 /// usage was read before the head): the number its record will hold.
 fn with_cost(mut resp: Response<PassthroughBody>) -> Response<PassthroughBody> {
     if let Some(cost) = resp.body_mut().recorder().answer_cost() {
-        if let Ok(v) = HeaderValue::from_str(&crate::pricing::format_usd(cost)) {
+        // Local models cost 0: no float formatting for the most common value.
+        let value = if cost == 0.0 {
+            Ok(HeaderValue::from_static("0"))
+        } else {
+            HeaderValue::from_str(&crate::pricing::format_usd(cost))
+        };
+        if let Ok(v) = value {
             resp.headers_mut().insert(
                 HeaderName::from_static(crate::passthrough::headers::COST),
                 v,

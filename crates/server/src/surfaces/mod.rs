@@ -49,22 +49,19 @@ pub fn router_for(state: AppState, name: &str) -> Router {
         router = add(router);
     }
     let name: std::sync::Arc<str> = name.into();
-    let ctx = crate::listener::ListenerCtx {
-        state: state.clone(),
-        name: name.clone(),
+    let ctx = crate::listener::FrontCtx {
+        listener: crate::listener::ListenerCtx {
+            state: state.clone(),
+            name: name.clone(),
+        },
+        metrics: crate::http_metrics::HttpMetricsCtx::new(state.gateway.clone(), name),
     };
-    let metrics = crate::http_metrics::HttpMetricsCtx::new(state.gateway.clone(), name);
     router
         .fallback(openai::not_found)
         .method_not_allowed_fallback(openai::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             ctx,
-            crate::listener::admit,
-        ))
-        // Outermost: requests the listener refuses are counted too.
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            crate::http_metrics::track,
+            crate::listener::front,
         ))
         .with_state(state)
 }
