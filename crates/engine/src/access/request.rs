@@ -41,7 +41,8 @@ pub fn tags_of(
 ) -> Result<(String, Vec<String>), GatewayError> {
     let auth = snapshot.config.auth.mode;
     let bearer = crate::keys::presented_key(headers, None);
-    let header = headers.get(TAG_HEADER).and_then(|v| v.to_str().ok());
+    const TAG_NAME: http::HeaderName = http::HeaderName::from_static(TAG_HEADER);
+    let header = headers.get(TAG_NAME).and_then(|v| v.to_str().ok());
     let key_tags: &[String] = key.map_or(&[], |k| &k.record.tags);
     let tagged = request_tags(TagInput {
         auth,

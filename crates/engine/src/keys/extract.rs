@@ -6,7 +6,12 @@ use http::header::AUTHORIZATION;
 use http::HeaderMap;
 
 /// Headers that carry the key bare, in the order they are tried after `Authorization`.
-const KEY_HEADERS: [&str; 3] = ["x-api-key", "x-goog-api-key", "api-key"];
+// Header names, not strings: a lookup by `&str` parses the name on every request.
+const KEY_HEADERS: [http::HeaderName; 3] = [
+    http::HeaderName::from_static("x-api-key"),
+    http::HeaderName::from_static("x-goog-api-key"),
+    http::HeaderName::from_static("api-key"),
+];
 
 /// The key the client presented, if any: the first non-empty of `Authorization: Bearer`
 /// (scheme case-insensitive), `x-api-key`, `x-goog-api-key`, `api-key`, then the `key`
@@ -27,7 +32,7 @@ pub fn presented_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Opti
         .or_else(|| {
             KEY_HEADERS.iter().find_map(|name| {
                 headers
-                    .get(*name)
+                    .get(name)
                     .and_then(|v| v.to_str().ok())
                     .map(str::trim)
                     .filter(|k| !k.is_empty())
