@@ -42,7 +42,8 @@ impl std::fmt::Debug for Scanner {
 }
 
 impl Scanner {
-    /// A scanner that never probes `own` (llmux's listeners, as bound).
+    /// A scanner that never probes `own` (llmux's listeners, as bound) nor the forwards of
+    /// the configuration it scans for.
     pub fn new(own: Vec<SocketAddr>) -> Result<Scanner, String> {
         let probe = reqwest::Client::builder()
             .no_proxy()
@@ -82,7 +83,11 @@ impl Scanner {
             .iter()
             .filter(|p| has_dynamic_models(p))
             .collect();
-        let probes = self.probe_all(&targets, deadline);
+        // Forwards can be made while llmux runs: their addresses (as bound) join the
+        // listeners known at start-up.
+        let mut own = self.own.clone();
+        own.extend(config.server.forwards.iter().map(|f| f.listen));
+        let probes = self.probe_all(&targets, &own, deadline);
         let lists = join_all(dynamic.iter().map(|p| async move {
             let models = timeout_at(deadline, self.list_models(p)).await;
             (p.id.clone(), models.ok().flatten())
@@ -100,7 +105,12 @@ impl Scanner {
         }
     }
 
-    async fn probe_all(&self, targets: &[Target], deadline: Instant) -> (Vec<Hit>, Vec<Skipped>) {
+    async fn probe_all(
+        &self,
+        targets: &[Target],
+        own: &[SocketAddr],
+        deadline: Instant,
+    ) -> (Vec<Hit>, Vec<Skipped>) {
         let mut hosts: Vec<&str> = Vec::new();
         for t in targets {
             if !hosts.contains(&t.host.as_str()) {
@@ -125,7 +135,7 @@ impl Scanner {
                 continue;
             };
             let addr = SocketAddr::new(ip, t.port);
-            if is_own(addr, &self.own) {
+            if is_own(addr, own) {
                 skipped.push(Skipped {
                     target: target_name(t),
                     reason: "llmux itself".to_owned(),

@@ -138,6 +138,24 @@ async fn llmux_itself_is_skipped_and_disabled_mode_probes_nothing() {
     assert!(scan.hits.is_empty());
     assert!(scan.skipped.iter().any(|s| s.reason == "llmux itself"));
     assert!(ollama.requests().is_empty(), "never probed");
+    // A forward made while llmux runs is one of its own listeners too.
+    let mut with_forward = c.clone();
+    with_forward
+        .server
+        .forwards
+        .push(crate::config::ForwardConfig {
+            name: "late".into(),
+            listen: ollama.addr(),
+            default_group: None,
+            routing: Vec::new(),
+            rate_limit: None,
+            total_rate_limit: None,
+            source: crate::config::Source::Api,
+        });
+    let scan = scanner().scan(&with_forward).await;
+    assert!(scan.hits.is_empty(), "{:?}", scan.hits);
+    assert!(scan.skipped.iter().any(|s| s.reason == "llmux itself"));
+    assert!(ollama.requests().is_empty(), "never probed");
     let mut off = c.clone();
     off.discovery.local_scan = false;
     let scan = scanner().scan(&off).await;
