@@ -88,7 +88,7 @@ impl Control {
         let forwards = self
             .reloader
             .forwards
-            .prepare(&mut config)
+            .prepare(&mut config, &self.reloader.fixed.reserved())
             .map_err(|e| ApiError::bad_request(forward_path(&change), e))?;
         // Valid but not buildable (an HTTP client that cannot be made): still the caller's.
         // With discovery, the new configuration is its base, merged with the last scan.

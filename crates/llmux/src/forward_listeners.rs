@@ -47,9 +47,14 @@ impl ForwardListeners {
     }
 
     /// Binds what `config`'s forwards need and writes each forward's real address into
-    /// `config` (port 0 becomes the port the system gave). An address that cannot be bound
-    /// is an error naming the forward.
-    pub fn prepare(&self, config: &mut Config) -> Result<Pending, String> {
+    /// `config` (port 0 becomes the port the system gave). An address that cannot be bound,
+    /// or that is one of llmux's other listeners (`reserved`, as bound: `SO_REUSEPORT` would
+    /// let the two share it silently), is an error naming the forward.
+    pub fn prepare(
+        &self,
+        config: &mut Config,
+        reserved: &[(&str, SocketAddr)],
+    ) -> Result<Pending, String> {
         let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
         let mut pending = Pending {
             open: Vec::new(),
@@ -63,6 +68,12 @@ impl ForwardListeners {
                     continue;
                 }
                 pending.close.push(b.name.clone());
+            }
+            if let Some((what, addr)) = reserved.iter().find(|(_, r)| clashes(*r, fw.listen)) {
+                return Err(format!(
+                    "forward `{}`: {} is llmux's {what} listener ({addr}); pick another port",
+                    fw.name, fw.listen
+                ));
             }
             let _enter = self.runtime.enter();
             let listener =
@@ -113,4 +124,14 @@ impl ForwardListeners {
         let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
         bound.iter().map(|b| (b.name.clone(), b.addr)).collect()
     }
+}
+
+/// Whether a forward asking for `wanted` would land on the listener bound at `taken`: the
+/// same port, on the same address or with either on every address.
+fn clashes(taken: SocketAddr, wanted: SocketAddr) -> bool {
+    wanted.port() != 0
+        && wanted.port() == taken.port()
+        && (wanted.ip() == taken.ip()
+            || wanted.ip().is_unspecified()
+            || taken.ip().is_unspecified())
 }

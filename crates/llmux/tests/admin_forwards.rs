@@ -126,6 +126,23 @@ async fn forwards_listen_move_and_close_at_once() {
     );
     let (s, _) = call(&admin, "GET", "/api/v1/forwards/busy", None).await;
     assert_eq!(s, 404);
+    // llmux's own listeners are taken too (SO_REUSEPORT would otherwise share them).
+    let main = run.data.trim_start_matches("http://").to_owned();
+    let (s, v) = call(
+        &admin,
+        "POST",
+        "/api/v1/forwards",
+        Some(json!({"name": "main-again", "listen": main})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("llmux's main listener"),
+        "{v}"
+    );
 
     // Moved: the new address serves, the old one closes.
     let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

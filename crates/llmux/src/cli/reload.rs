@@ -57,6 +57,13 @@ pub struct Fixed {
     pub bound_admin: SocketAddr,
 }
 
+impl Fixed {
+    /// The listeners a forward may not take: the data plane's and the admin's, as bound.
+    pub fn reserved(&self) -> [(&'static str, SocketAddr); 2] {
+        [("main", self.bound_listen), ("admin", self.bound_admin)]
+    }
+}
+
 /// Everything a reload needs: where the configuration came from and what it goes into.
 pub struct Reloader {
     /// The file given at start-up (`None`: embedded defaults plus the environment).

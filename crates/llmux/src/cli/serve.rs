@@ -121,10 +121,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             listeners.late(),
             tokio::runtime::Handle::current(),
         ));
-        let pending = forwards
-            .prepare(&mut config)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        forwards.commit(pending);
         let fixed = Fixed {
             listen: config.server.listen,
             admin_listen: config.server.admin_listen,
@@ -132,6 +128,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             bound_listen: listeners.data_addr()?,
             bound_admin: listeners.admin_addr()?,
         };
+        let pending = forwards
+            .prepare(&mut config, &fixed.reserved())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        forwards.commit(pending);
         let fixed_data_dir = fixed.data_dir.clone();
         // With port 0 the OS picks: show the real ports.
         config.server.listen = fixed.bound_listen;
