@@ -48,12 +48,40 @@ struct Run<'i> {
 
 /// Runs one attempt counted on `series`: started, then timed to its response head (or error).
 /// An attempt dropped before that (a hedge's loser) is counted started only.
-async fn timed(series: &Upstream, attempt: impl Future<Output = Attempt>) -> Attempt {
+///
+/// A plain future rather than an `async fn`: an `async fn` would hold the (large) attempt
+/// twice, once as its argument and once being awaited.
+fn timed<F: Future<Output = Attempt>>(series: &Upstream, attempt: F) -> Timed<'_, F> {
     series.start();
-    let sent = Instant::now();
-    let result = attempt.await;
-    series.observe(sent.elapsed());
-    result
+    Timed {
+        attempt,
+        series,
+        sent: Instant::now(),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`timed`]'s future.
+    struct Timed<'a, F> {
+        #[pin]
+        attempt: F,
+        series: &'a Upstream,
+        sent: Instant,
+    }
+}
+
+impl<F: Future<Output = Attempt>> Future for Timed<'_, F> {
+    type Output = Attempt;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Attempt> {
+        let this = self.project();
+        let result = std::task::ready!(this.attempt.poll(cx));
+        this.series.observe(this.sent.elapsed());
+        std::task::Poll::Ready(result)
+    }
 }
 
 /// Counts the attempt's error on `series`, if it was one.
