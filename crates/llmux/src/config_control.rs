@@ -147,9 +147,7 @@ fn required(
 /// The path a listener error belongs to: the forward changed, when the change is one.
 fn forward_path(change: &Change) -> String {
     match change.kind {
-        RegistryKind::Forward if change.op != Op::Reload => {
-            object_path(RegistryKind::Forward, &change.name) + ".listen"
-        }
+        RegistryKind::Forward => object_path(RegistryKind::Forward, &change.name) + ".listen",
         _ => String::new(),
     }
 }

@@ -118,12 +118,6 @@ impl ForwardListeners {
             bound.push(Bound { name, addr, close });
         }
     }
-
-    /// Each forward's name and bound address.
-    pub fn addrs(&self) -> Vec<(String, SocketAddr)> {
-        let bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
-        bound.iter().map(|b| (b.name.clone(), b.addr)).collect()
-    }
 }
 
 /// Whether a forward asking for `wanted` would land on the listener bound at `taken`: the

@@ -1,7 +1,7 @@
-//! The data plane's HTTP metrics: counted by each listener's front layer
-//! ([`crate::listener::front`]) for each request by listener, method, matched route template and status class when its response body ends
-//! (or is dropped), so a stream counts whole; error responses by status and error code; and
-//! the listener's requests in flight.
+//! The data plane's HTTP metrics, counted by each listener's front layer
+//! ([`crate::listener::front`]): each request by listener, method, matched route template and
+//! status class when its response body ends (or is dropped), so a stream counts whole; error
+//! responses by status and error code; and the listener's requests in flight.
 
 use std::pin::Pin;
 use std::sync::Arc;

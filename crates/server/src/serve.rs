@@ -159,19 +159,14 @@ pub async fn run(
         stop.clone(),
         None,
     );
-    let forwards = futures_util::future::try_join_all(listeners.forwards.into_iter().map(
-        |(name, listener)| {
-            serve_listener(
-                listener,
-                surfaces::router_for(state.clone(), &name),
-                stop.clone(),
-                None,
-            )
-        },
-    ));
-    let late = serve_late(listeners.late, state.clone(), stop.clone());
+    let forwards = serve_forwards(
+        listeners.forwards,
+        listeners.late,
+        state.clone(),
+        stop.clone(),
+    );
     let admin = serve_listener(listeners.admin, admin::router(state), stop.clone(), None);
-    let servers = async { tokio::try_join!(data, admin, forwards, late).map(|_| ()) };
+    let servers = async { tokio::try_join!(data, admin, forwards).map(|_| ()) };
     tokio::pin!(servers);
     tokio::select! {
         result = &mut servers => return result,
@@ -208,14 +203,35 @@ impl Stop {
     }
 }
 
-/// Serves every [`LateListener`] received until shutdown, then waits for them to end.
-async fn serve_late(
-    rx: Option<mpsc::UnboundedReceiver<LateListener>>,
+/// Serves the forwards bound before serving (until shutdown) and every [`LateListener`]
+/// received (until its close signal or shutdown), then waits for them all to end.
+async fn serve_forwards(
+    bound: Vec<(String, TcpListener)>,
+    late: Option<mpsc::UnboundedReceiver<LateListener>>,
     state: AppState,
     mut stop: Stop,
 ) -> std::io::Result<()> {
-    let Some(mut rx) = rx else { return Ok(()) };
     let mut running = JoinSet::new();
+    for (name, listener) in bound {
+        let router = surfaces::router_for(state.clone(), &name);
+        running.spawn(serve_listener(listener, router, stop.clone(), None));
+    }
+    if let Some(mut rx) = late {
+        serve_late(&mut rx, &state, &mut stop, &mut running).await;
+    }
+    while let Some(ended) = running.join_next().await {
+        ended.map_err(std::io::Error::other)??;
+    }
+    Ok(())
+}
+
+/// Receives late listeners and serves them in `running` until shutdown.
+async fn serve_late(
+    rx: &mut mpsc::UnboundedReceiver<LateListener>,
+    state: &AppState,
+    stop: &mut Stop,
+    running: &mut JoinSet<std::io::Result<()>>,
+) {
     loop {
         tokio::select! {
             got = rx.recv() => {
@@ -228,8 +244,6 @@ async fn serve_late(
             () = stop.begun() => break,
         }
     }
-    while running.join_next().await.is_some() {}
-    Ok(())
 }
 
 /// Resolves when `close` turns true or its sender goes away; never without one.

@@ -166,13 +166,7 @@ pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Compositio
         if objects.is_empty() {
             continue;
         }
-        let entry = root
-            .entry(section)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if entry.is_null() {
-            *entry = Value::Object(Map::new());
-        }
-        let Value::Object(map) = entry else {
+        let Value::Object(map) = child(root, section, new_map) else {
             continue; // Reported by validation as "expected a mapping".
         };
         for (name, body) in objects {
@@ -196,13 +190,7 @@ pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Compositio
                 root.insert(path.clone(), value.clone());
             }
             Some((section, key)) => {
-                let entry = root
-                    .entry(section)
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if entry.is_null() {
-                    *entry = Value::Object(Map::new());
-                }
-                if let Value::Object(map) = entry {
+                if let Value::Object(map) = child(root, section, new_map) {
                     map.insert(key.to_owned(), value.clone());
                 }
             }
@@ -210,6 +198,19 @@ pub(super) fn insert(doc: &mut Value, api: &ApiObjects, env: &Env) -> Compositio
         out.api.insert(path.clone());
     }
     out
+}
+
+fn new_map() -> Value {
+    Value::Object(Map::new())
+}
+
+/// `parent[key]`, set to `empty()` when absent or `null` (a YAML key with nothing under it).
+fn child<'a>(parent: &'a mut Map<String, Value>, key: &str, empty: fn() -> Value) -> &'a mut Value {
+    let value = parent.entry(key).or_insert(Value::Null);
+    if value.is_null() {
+        *value = empty();
+    }
+    value
 }
 
 /// Writes the API forwards into `server.forwards`: replacing the file's entry of the same
@@ -222,22 +223,10 @@ fn insert_forwards(
     if forwards.is_empty() {
         return;
     }
-    let server = root
-        .entry("server")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if server.is_null() {
-        *server = Value::Object(Map::new());
-    }
-    let Value::Object(server) = server else {
+    let Value::Object(server) = child(root, "server", new_map) else {
         return; // Reported by validation as "expected a mapping".
     };
-    let list = server
-        .entry("forwards")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if list.is_null() {
-        *list = Value::Array(Vec::new());
-    }
-    let Value::Array(list) = list else {
+    let Value::Array(list) = child(server, "forwards", || Value::Array(Vec::new())) else {
         return; // Reported by validation.
     };
     for (name, body) in forwards {

@@ -138,7 +138,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.server.admin_listen = fixed.bound_admin;
         let (data_addr, admin_addr) = (config.server.listen, config.server.admin_listen);
         // Endpoint discovery: at most `discovery.timeout` before the first snapshot.
-        let discovery = start_discovery(&fixed, &forwards.addrs(), &config);
+        let discovery = start_discovery(&fixed, &config);
         if let Some(d) = &discovery {
             config = d.startup().await;
         }
@@ -241,17 +241,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// The process's endpoint discovery, never probing llmux's own listeners; `None` (with a
+/// The process's endpoint discovery, never probing llmux's own listeners (the forwards' too:
+/// each scan takes them from the configuration, where they are as bound); `None` (with a
 /// warning) if its HTTP client cannot be built.
-fn start_discovery(
-    fixed: &Fixed,
-    forwards: &[(String, std::net::SocketAddr)],
-    config: &Config,
-) -> Option<Arc<crate::discovery::Discovery>> {
-    let own = [fixed.bound_listen, fixed.bound_admin]
-        .into_iter()
-        .chain(forwards.iter().map(|(_, addr)| *addr))
-        .collect();
+fn start_discovery(fixed: &Fixed, config: &Config) -> Option<Arc<crate::discovery::Discovery>> {
+    let own = vec![fixed.bound_listen, fixed.bound_admin];
     crate::discovery::Discovery::new(own, config.clone())
         .map_err(|e| tracing::warn!(target: "llmux", error = %e, "endpoint discovery is off"))
         .ok()

@@ -19,6 +19,7 @@ use llmux_store::{KeyLimits, KeyRow, KeyStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::admin_config::ApiError;
 use crate::AppState;
 
 /// The routes (answered with 503 when the process has no key store).
@@ -68,31 +69,9 @@ pub struct KeyBody {
     pub tags: Option<Vec<String>>,
 }
 
-/// A refused call: its status and the field at fault, as the configuration API answers.
-pub struct Problem {
-    status: StatusCode,
-    field: String,
-    message: String,
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let body = json!({"errors": [{"path": self.field, "message": self.message}]});
-        (self.status, Json(body)).into_response()
-    }
-}
-
-fn problem(status: StatusCode, field: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        status,
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
-fn store(state: &AppState) -> Result<Arc<dyn KeyStore>, Problem> {
+fn store(state: &AppState) -> Result<Arc<dyn KeyStore>, ApiError> {
     state.keys.clone().ok_or_else(|| {
-        problem(
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "",
             "this llmux has no key store (no data directory database)",
@@ -162,70 +141,68 @@ fn refresh(state: &AppState, store: &dyn KeyStore) {
     }
 }
 
-fn store_error(e: impl std::fmt::Display) -> Problem {
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "",
-        format!("key store: {e}"),
-    )
+fn store_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(format!("key store: {e}"))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "id", format!("no key `{id}`"))
+}
+
+/// The stored key `id`.
+fn stored(store: &dyn KeyStore, id: &str) -> Result<KeyRow, ApiError> {
+    store
+        .get(id)
+        .map_err(store_error)?
+        .ok_or_else(|| not_found(id))
+}
+
+/// The answer, or the refusal as the configuration API words it.
+fn done(r: Result<Response, ApiError>) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn list(State(state): State<AppState>) -> Response {
-    let store = match store(&state) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    match store.list() {
-        Ok(rows) => {
-            let now = llmux_store::unix_ms_now();
-            let keys: Vec<Value> = rows.iter().map(|r| view(&state, r, now)).collect();
-            Json(json!({ "keys": keys })).into_response()
-        }
-        Err(e) => store_error(e).into_response(),
-    }
+    done(list_keys(&state))
+}
+
+fn list_keys(state: &AppState) -> Result<Response, ApiError> {
+    let rows = store(state)?.list().map_err(store_error)?;
+    let now = llmux_store::unix_ms_now();
+    let keys: Vec<Value> = rows.iter().map(|r| view(state, r, now)).collect();
+    Ok(Json(json!({ "keys": keys })).into_response())
 }
 
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let store = match store(&state) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    match store.get(&id) {
-        Ok(Some(row)) => Json(view(&state, &row, llmux_store::unix_ms_now())).into_response(),
-        Ok(None) => problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response(),
-        Err(e) => store_error(e).into_response(),
-    }
+    done(one_key(&state, &id))
 }
 
-fn parse(bytes: &Bytes) -> Result<KeyBody, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        problem(
-            StatusCode::BAD_REQUEST,
-            "",
-            format!("the body is not a key object: {e}"),
-        )
-    })
+fn one_key(state: &AppState, id: &str) -> Result<Response, ApiError> {
+    let row = stored(store(state)?.as_ref(), id)?;
+    Ok(Json(view(state, &row, llmux_store::unix_ms_now())).into_response())
+}
+
+fn parse(bytes: &Bytes) -> Result<KeyBody, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("", format!("the body is not a key object: {e}")))
+}
+
+/// `check`'s refusal as a 400.
+fn checked(body: &KeyBody, creating: bool, now_ms: i64) -> Result<(), ApiError> {
+    check(body, creating, now_ms).map_err(|(field, message)| ApiError::bad_request(field, message))
 }
 
 async fn create(State(state): State<AppState>, bytes: Bytes) -> Response {
-    let store = match store(&state) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let body = match parse(&bytes) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    done(create_key(&state, &bytes))
+}
+
+fn create_key(state: &AppState, bytes: &Bytes) -> Result<Response, ApiError> {
+    let store = store(state)?;
+    let body = parse(bytes)?;
     let now = llmux_store::unix_ms_now();
-    if let Err((field, message)) = check(&body, true, now) {
-        return problem(StatusCode::BAD_REQUEST, field, message).into_response();
-    }
-    let made = match llmux_engine::keys::generate() {
-        Ok(m) => m,
-        Err(e) => {
-            return store_error(format!("cannot read the OS random source: {e}")).into_response()
-        }
-    };
+    checked(&body, true, now)?;
+    let made = llmux_engine::keys::generate()
+        .map_err(|e| store_error(format!("cannot read the OS random source: {e}")))?;
     let row = KeyRow {
         id: made.id.clone(),
         name: body.name.unwrap_or_default().trim().to_owned(),
@@ -241,45 +218,31 @@ async fn create(State(state): State<AppState>, bytes: Bytes) -> Response {
         tags: body.tags.unwrap_or_default(),
         created_at_ms: now,
     };
-    if let Err(e) = store.create(&row) {
-        return store_error(e).into_response();
-    }
-    refresh(&state, store.as_ref());
-    let shown = view(&state, &row, now);
+    store.create(&row).map_err(store_error)?;
+    refresh(state, store.as_ref());
+    let shown = view(state, &row, now);
     let mut answer = shown.clone();
     answer["key"] = Value::String(made.secret);
     let response = (StatusCode::CREATED, Json(answer)).into_response();
-    crate::audit::with_change(response, None, Some(shown))
+    Ok(crate::audit::with_change(response, None, Some(shown)))
 }
 
 async fn update(State(state): State<AppState>, Path(id): Path<String>, bytes: Bytes) -> Response {
-    let store = match store(&state) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let body = match parse(&bytes) {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    done(update_key(&state, &id, &bytes))
+}
+
+fn update_key(state: &AppState, id: &str, bytes: &Bytes) -> Result<Response, ApiError> {
+    let store = store(state)?;
+    let body = parse(bytes)?;
     if body.name.is_some() || body.tags.is_some() {
-        return problem(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::bad_request(
             if body.name.is_some() { "name" } else { "tags" },
             "a key's name and tags are fixed; make a new key to change them",
-        )
-        .into_response();
+        ));
     }
     let now = llmux_store::unix_ms_now();
-    if let Err((field, message)) = check(&body, false, now) {
-        return problem(StatusCode::BAD_REQUEST, field, message).into_response();
-    }
-    let before = match store.get(&id) {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            return problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response()
-        }
-        Err(e) => return store_error(e).into_response(),
-    };
+    checked(&body, false, now)?;
+    let before = stored(store.as_ref(), id)?;
     // Absent fields keep their value; `null` is absent too (send 0 or [] to clear).
     let limits = KeyLimits {
         models: body.models.unwrap_or_else(|| before.models.clone()),
@@ -288,40 +251,32 @@ async fn update(State(state): State<AppState>, Path(id): Path<String>, bytes: By
         budget_usd: body.budget_usd.or(before.budget_usd),
         expires_at_ms: body.expires_at_ms.or(before.expires_at_ms),
     };
-    match store.update_limits(&id, &limits) {
-        Ok(true) => {}
-        Ok(false) => {
-            return problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response()
-        }
-        Err(e) => return store_error(e).into_response(),
+    if !store.update_limits(id, &limits).map_err(store_error)? {
+        return Err(not_found(id));
     }
-    refresh(&state, store.as_ref());
-    match store.get(&id) {
-        Ok(Some(after)) => {
-            let (b, a) = (view(&state, &before, now), view(&state, &after, now));
-            crate::audit::with_change(Json(a.clone()).into_response(), Some(b), Some(a))
-        }
-        Ok(None) => problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response(),
-        Err(e) => store_error(e).into_response(),
-    }
+    refresh(state, store.as_ref());
+    let after = stored(store.as_ref(), id)?;
+    let (b, a) = (view(state, &before, now), view(state, &after, now));
+    Ok(crate::audit::with_change(
+        Json(a.clone()).into_response(),
+        Some(b),
+        Some(a),
+    ))
 }
 
 async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let store = match store(&state) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let before = match store.get(&id) {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            return problem(StatusCode::NOT_FOUND, "id", format!("no key `{id}`")).into_response()
-        }
-        Err(e) => return store_error(e).into_response(),
-    };
-    if let Err(e) = store.revoke(&id) {
-        return store_error(e).into_response();
-    }
-    refresh(&state, store.as_ref());
-    let b = view(&state, &before, llmux_store::unix_ms_now());
-    crate::audit::with_change(StatusCode::NO_CONTENT.into_response(), Some(b), None)
+    done(revoke_key(&state, &id))
+}
+
+fn revoke_key(state: &AppState, id: &str) -> Result<Response, ApiError> {
+    let store = store(state)?;
+    let before = stored(store.as_ref(), id)?;
+    store.revoke(id).map_err(store_error)?;
+    refresh(state, store.as_ref());
+    let b = view(state, &before, llmux_store::unix_ms_now());
+    Ok(crate::audit::with_change(
+        StatusCode::NO_CONTENT.into_response(),
+        Some(b),
+        None,
+    ))
 }
